@@ -1,0 +1,3 @@
+module gatehouse.dev/gatehouse
+
+go 1.26.8

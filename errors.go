@@ -105,7 +105,7 @@ var (
 			"Check your key and signing method.")
 	ErrInvalidAccessKeyID = newErr(KindPermission, 403, "InvalidAccessKeyId",
 		"The AWS Access Key Id you provided does not exist in our records.")
-	ErrAccessDenied = newErr(KindPermission, 403, "AccessDenied", "Access Denied")
+	ErrAccessDenied         = newErr(KindPermission, 403, "AccessDenied", "Access Denied")
 	ErrRequestTimeTooSkewed = newErr(KindPermission, 403, "RequestTimeTooSkewed",
 		"The difference between the request time and the server's time is too large.")
 	ErrAuthorizationQueryParameters = newErr(KindInvalid, 400,
@@ -120,13 +120,13 @@ var (
 		"The provided token has expired.")
 	ErrPreconditionFailed = newErr(KindConflict, 412, "PreconditionFailed",
 		"At least one of the preconditions you specified did not hold.")
-	ErrNotModified = newErr(KindConflict, 304, "NotModified", "Not Modified")
+	ErrNotModified    = newErr(KindConflict, 304, "NotModified", "Not Modified")
 	ErrNotImplemented = newErr(KindInvalid, 501, "NotImplemented",
 		"A header you provided implies functionality that is not implemented.")
 	ErrMethodNotAllowed = newErr(KindInvalid, 405, "MethodNotAllowed",
 		"The specified method is not allowed against this resource.")
-	ErrInvalidArgument = newErr(KindInvalid, 400, "InvalidArgument", "Invalid Argument")
-	ErrInvalidRequest = newErr(KindInvalid, 400, "InvalidRequest", "Invalid Request")
+	ErrInvalidArgument      = newErr(KindInvalid, 400, "InvalidArgument", "Invalid Argument")
+	ErrInvalidRequest       = newErr(KindInvalid, 400, "InvalidRequest", "Invalid Request")
 	ErrMissingContentLength = newErr(KindInvalid, 411, "MissingContentLength",
 		"You must provide the Content-Length HTTP header.")
 	ErrIncompleteBody = newErr(KindInvalid, 400, "IncompleteBody",
@@ -142,7 +142,7 @@ var (
 	ErrRequestTimeout = newErr(KindTransient, 400, "RequestTimeout",
 		"Your socket connection to the server was not read from or written to within "+
 			"the timeout period.")
-	ErrSlowDown = newErr(KindTransient, 503, "SlowDown", "Please reduce your request rate.")
+	ErrSlowDown           = newErr(KindTransient, 503, "SlowDown", "Please reduce your request rate.")
 	ErrInvalidObjectState = newErr(KindConflict, 403, "InvalidObjectState",
 		"The operation is not valid for the object's state.")
 	ErrMaxMessageLengthExceeded = newErr(KindInvalid, 400, "MaxMessageLengthExceeded",

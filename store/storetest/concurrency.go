@@ -1,0 +1,151 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+
+	"gatehouse.dev/gatehouse"
+)
+
+// version returns the content of version v of a key: v's byte repeated,
+// with a length that differs per version.
+func version(v int) []byte {
+	return bytes.Repeat([]byte{byte('A' + v%26)}, 1000+v*37)
+}
+
+var concurrencyTests = map[string]func(*testing.T, gatehouse.ObjectStore){
+	"ReadersSeeWholeVersionsDuringOverwrites": func(t *testing.T, s gatehouse.ObjectStore) {
+		ctx := context.Background()
+		b := newBucket(t, s)
+		put(t, s, b, "hot", version(0))
+		const writers, readers, rounds = 4, 4, 15
+
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*rounds+readers*rounds*2)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := range rounds {
+					v := 1 + w*rounds + r
+					if _, err := putOpts(s, b, "hot", version(v), gatehouse.PutOptions{}); err != nil {
+						errs <- err
+					}
+					// And a key of its own, written once.
+					k := gatehouse.ObjectKey(fmt.Sprintf("own/%d/%d", w, r))
+					if _, err := putOpts(s, b, k, version(v), gatehouse.PutOptions{}); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		for range readers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds * 2 {
+					if err := checkWholeVersion(ctx, s, b, "hot"); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		for w := range writers {
+			for r := range rounds {
+				k := gatehouse.ObjectKey(fmt.Sprintf("own/%d/%d", w, r))
+				sameBytes(t, string(k), readAll(t, s, b, k), version(1+w*rounds+r))
+			}
+		}
+	},
+	"ParallelPartsOfOneUpload": func(t *testing.T, s gatehouse.ObjectStore) {
+		ctx := context.Background()
+		b := newBucket(t, s)
+		id, err := s.CreateMultipartUpload(ctx, b, "k", gatehouse.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 12
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for i := range 2 * n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Two uploads of different bytes race for each number.
+				num := i%n + 1
+				body, seal := Hashing(bytes.NewReader(version(num + 100*(i/n))))
+				if _, err := s.UploadPart(ctx, b, "k", id, num, body,
+					gatehouse.PutOptions{Seal: seal}); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		lp, err := s.ListParts(ctx, b, "k", id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lp.Parts) != n {
+			t.Fatalf("%d parts listed, want %d", len(lp.Parts), n)
+		}
+		// Each number holds one racer's whole part, whichever won.
+		contents := map[string][]byte{}
+		for i := range 2 * n {
+			v := version(i%n + 1 + 100*(i/n))
+			contents[etagOf(v)] = v
+		}
+		for i, p := range lp.Parts {
+			if p.Number != i+1 || contents[p.ETag] == nil {
+				t.Fatalf("part %+v is not one racer's upload of number %d", p, i+1)
+			}
+		}
+		last := lp.Parts[n-1]
+		parts := []gatehouse.CompletePart{{Number: last.Number, ETag: last.ETag}}
+		if _, err := s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		sameBytes(t, "completed", readAll(t, s, b, "k"), contents[last.ETag])
+	},
+}
+
+// checkWholeVersion reads k and checks that it is exactly one version:
+// one repeated byte, at that version's length, with its ETag.
+func checkWholeVersion(ctx context.Context, s gatehouse.ObjectStore, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) error {
+	o, err := s.OpenObject(ctx, b, k)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	r, err := o.Range(0, o.StoredSize())
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if len(got) == 0 {
+		return fmt.Errorf("read an empty version")
+	}
+	v := (len(got) - 1000) / 37
+	want := version(v)
+	if !bytes.Equal(got, want) || o.Info().ETag != etagOf(want) {
+		return fmt.Errorf("read %d bytes starting %q that are no whole version", len(got), got[:1])
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gatehouse.dev/gatehouse/auth/static"
+	"gatehouse.dev/gatehouse/internal/config"
+	"gatehouse.dev/gatehouse/s3api"
+	"gatehouse.dev/gatehouse/sigv4"
+	"gatehouse.dev/gatehouse/store/local"
+)
+
+// serveCmd runs the S3 gateway until its context is cancelled.
+type serveCmd struct{}
+
+const serveAbout = `
+Serve the Amazon S3 API from objects kept in the data directory.
+
+With no configuration at all, serve keeps its data in ./gatehouse-data and
+listens on 127.0.0.1:7700. On first start it creates the data directory
+and an administrator credential, prints the keys once with a ready-to-paste
+aws CLI profile, and saves them to <data>/admin.credentials (mode 0600) in
+AWS credentials-file format. Later starts reuse that file.
+
+The administrator keys can instead come from the environment:
+  GATEHOUSE_ADMIN_ACCESS_KEY  access key ID, 16 to 128 letters, digits or _
+  GATEHOUSE_ADMIN_SECRET_KEY  secret key, 16 to 128 of A-Z a-z 0-9 + / = - _
+Set both or neither. When set, they win over the saved file, which is
+rewritten to match.
+
+Settings can also come from a YAML file (--config) whose keys are the flag
+names below, for example "s3-addr: 127.0.0.1:9000". Flags given on the
+command line override the file. On SIGINT or SIGTERM, serve stops
+accepting connections and waits up to --shutdown-timeout for in-flight
+requests to finish.
+`
+
+// Run implements command.
+func (*serveCmd) Run(ctx context.Context, env Env, args []string) error {
+	s, err := serveSettings(env, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(env.Stderr, s)
+	return serve(ctx, env, s, log)
+}
+
+// serveFlags binds the flags of serve to s and file. Each default shown
+// by --help is the value s holds when the flag is defined.
+func serveFlags(s *config.Serve, file *string) *flags {
+	f := newFlags("serve", "[flags]", serveAbout)
+	f.StringVar(file, "config", "",
+		"read settings from the YAML `file`; flags on the command line override it")
+	f.StringVar(&s.Data, "data", s.Data,
+		"keep objects, metadata and the admin credential in `dir`")
+	f.StringVar(&s.S3Addr, "s3-addr", s.S3Addr,
+		"serve the S3 API on `host:port`; port 0 picks a free port")
+	f.StringVar(&s.Domain, "domain", s.Domain,
+		"also accept virtual-hosted-style requests, with Host `suffix` as in\n"+
+			"<bucket>.s3.example.com; empty accepts path-style requests only")
+	f.StringVar(&s.Region, "region", s.Region,
+		"the `region` clients sign for and GetBucketLocation reports")
+	f.StringVar(&s.LogFormat, "log-format", s.LogFormat,
+		"write the log to stderr as `text` or json")
+	f.StringVar(&s.LogLevel, "log-level", s.LogLevel,
+		"log at `level` debug, info, warn or error")
+	f.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", s.ShutdownTimeout,
+		"on SIGINT or SIGTERM, wait this `long` for in-flight requests")
+	return f
+}
+
+// serveSettings layers the settings: defaults, then the --config file,
+// then the flags given on the command line.
+func serveSettings(env Env, args []string) (config.Serve, error) {
+	s := config.DefaultServe()
+	var file string
+	f := serveFlags(&s, &file)
+	if err := f.parse(env, args); err != nil {
+		return s, err
+	}
+
+	if file != "" {
+		// Load the file over fresh defaults, then set again exactly the
+		// flags the command line gave, so that they win over the file.
+		fromFile := config.DefaultServe()
+		if err := config.LoadFile(file, &fromFile); err != nil {
+			return s, err
+		}
+		again := serveFlags(&fromFile, new(string))
+		var err error
+		f.Visit(func(fl *flag.Flag) {
+			err = errors.Join(err, again.Set(fl.Name, fl.Value.String()))
+		})
+		if err != nil {
+			return s, fmt.Errorf("apply flags over %s: %w", file, err)
+		}
+		s = fromFile
+	}
+
+	if err := s.Validate(); err != nil {
+		return s, &usageError{msg: "serve: " + err.Error(), hint: "gatehouse serve --help"}
+	}
+	return s, nil
+}
+
+// newLogger returns the logger for s's format and level, writing to w.
+// s must have been validated.
+func newLogger(w io.Writer, s config.Serve) *slog.Logger {
+	level, _ := config.ParseLevel(s.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if s.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs the gateway with settings s until ctx is cancelled, then
+// drains in-flight requests and closes the store.
+func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err error) {
+	started := time.Now()
+	log.Info("gatehouse starting", "version", versionString(), "data", s.Data,
+		"s3_addr", s.S3Addr, "domain", s.Domain, "region", s.Region)
+
+	// The data directory and the administrator credential.
+	if err := os.MkdirAll(s.Data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	keys, written, err := loadAdminKeys(s.Data, env, log)
+	if err != nil {
+		return err
+	}
+
+	// The store, and the S3 API over it.
+	st, err := local.Open(ctx, s.Data, local.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+		}
+	}()
+	api := s3api.New(s3api.Config{
+		Store:    st,
+		Verifier: &sigv4.Verifier{Credentials: static.New(keys.credential())},
+		Domain:   s.Domain,
+		Region:   s.Region,
+		Logger:   log,
+	})
+
+	// Listen, and only then tell the operator where.
+	ln, err := net.Listen("tcp", s.S3Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	endpoint := endpointURL(ln.Addr())
+	printBanner(env.Stdout, endpoint, s, keys, written)
+	if env.Listening != nil {
+		env.Listening(ln.Addr())
+	}
+
+	var f inflight
+	srv := newHTTPServer(guard(api, &f, ioIdleTimeout), log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving S3", "endpoint", endpoint, "credentials", credentialsPath(s))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("stopping: draining in-flight requests", "cause", context.Cause(ctx),
+		"timeout", s.ShutdownTimeout)
+	err = drain(srv, &f, s.ShutdownTimeout, log)
+	log.Info("gatehouse stopped", "uptime", time.Since(started).Round(time.Millisecond))
+	return err
+}
+
+// endpointURL is the URL clients on this machine use to reach addr. An
+// unspecified listening address (0.0.0.0 or ::) is reached on loopback.
+func endpointURL(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	host := ta.IP.String()
+	switch {
+	case ta.IP.IsUnspecified() && ta.IP.To4() != nil:
+		host = "127.0.0.1"
+	case ta.IP.IsUnspecified():
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(ta.Port))
+}
+
+func credentialsPath(s config.Serve) string {
+	return filepath.Join(s.Data, adminCredentialsFile)
+}
+
+// printBanner tells the operator, on stdout, where the S3 API is. When
+// the credential file was just written, it also shows the keys, with an
+// aws CLI profile to paste; that is the only place the secret is shown.
+func printBanner(w io.Writer, endpoint string, s config.Serve, k adminKeys, written bool) {
+	fmt.Fprintf(w, "Gatehouse S3 endpoint: %s\n", endpoint)
+	if s.Domain != "" {
+		fmt.Fprintf(w, "Virtual-hosted-style:  <bucket>.%s\n", s.Domain)
+	}
+	path := credentialsPath(s)
+	if !written {
+		fmt.Fprintf(w, "Admin credential:      %s\n", path)
+		return
+	}
+	fmt.Fprintf(w, adminBanner, path, k.AccessKeyID, k.Secret,
+		k.AccessKeyID, k.Secret, s.Region, endpoint,
+		k.AccessKeyID, k.Secret, s.Region, endpoint, endpoint)
+}
+
+// adminBanner is printed once, when the admin credential is written.
+const adminBanner = `
+Admin credential, saved to %s (shown only now):
+  Access key ID:     %s
+  Secret access key: %s
+
+To use it with the aws CLI in this shell, paste:
+
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_DEFAULT_REGION=%s
+  export AWS_ENDPOINT_URL=%s
+
+Or keep it as a profile: add to ~/.aws/credentials
+
+  [gatehouse]
+  aws_access_key_id = %s
+  aws_secret_access_key = %s
+
+and to ~/.aws/config
+
+  [profile gatehouse]
+  region = %s
+  endpoint_url = %s
+
+then run: aws --profile gatehouse s3 ls
+An aws CLI older than 2.13 (Debian 12 ships 2.9) ignores AWS_ENDPOINT_URL
+and endpoint_url: give it --endpoint-url %s instead.
+
+`

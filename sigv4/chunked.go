@@ -274,6 +274,9 @@ func (c *chunkedReader) readTrailer() error {
 		if sig != nil {
 			return errMalformed("a trailer follows x-amz-trailer-signature")
 		}
+		if err := c.checkTrailerName(name, names); err != nil {
+			return err
+		}
 		names, values = append(names, name), append(values, value)
 	}
 
@@ -295,17 +298,20 @@ func (c *chunkedReader) readTrailer() error {
 	return c.readTail()
 }
 
-// checkDeclared requires the trailer to hold exactly the headers that
-// x-amz-trailer announced, each once.
-func (c *chunkedReader) checkDeclared(names []string) error {
-	for i, n := range names {
-		if !slices.Contains(c.declared, n) {
-			return errMalformed("the trailer %q was not declared in x-amz-trailer", clip(n))
-		}
-		if slices.Contains(names[:i], n) {
-			return errMalformed("the trailer %q appears twice", clip(n))
-		}
+// checkTrailerName accepts a trailer only if x-amz-trailer declared it
+// and it has not been seen.
+func (c *chunkedReader) checkTrailerName(name string, seen []string) error {
+	if !slices.Contains(c.declared, name) {
+		return errMalformed("the trailer %q was not declared in x-amz-trailer", clip(name))
 	}
+	if slices.Contains(seen, name) {
+		return errMalformed("the trailer %q appears twice", clip(name))
+	}
+	return nil
+}
+
+// checkDeclared requires every trailer x-amz-trailer announced.
+func (c *chunkedReader) checkDeclared(names []string) error {
 	for _, d := range c.declared {
 		if !slices.Contains(names, d) {
 			return errMalformed("the trailer %q declared in x-amz-trailer is missing", clip(d))
@@ -399,7 +405,7 @@ func decodeSig(s string) ([]byte, error) {
 }
 
 func errTruncated() error {
-	return errIncomplete("The aws-chunked body ended before its final chunk")
+	return errIncomplete("The aws-chunked body ended before it was complete")
 }
 
 // errMalformed reports aws-chunked framing that does not parse.

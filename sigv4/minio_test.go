@@ -142,3 +142,9 @@ func TestMinioStreaming(t *testing.T) {
 		})
 	}
 }
+
+// signerSignV4 signs req with minio-go's header signer and a payload hash.
+func signerSignV4(req *http.Request, payloadHash string) *http.Request {
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	return signer.SignV4(*req, testAKID, testSecret, "", testRegion)
+}

@@ -135,7 +135,8 @@ func (h *handler) copyObject(w *responseWriter, q *s3req) error {
 
 // copyChecksumAlgorithm is the checksum a copy computes: the one the
 // request asks for in x-amz-checksum-algorithm, else the source's.
-func copyChecksumAlgorithm(h http.Header, source gatehouse.ChecksumAlgorithm) (gatehouse.ChecksumAlgorithm, error) {
+func copyChecksumAlgorithm(h http.Header,
+	source gatehouse.ChecksumAlgorithm) (gatehouse.ChecksumAlgorithm, error) {
 	v := h.Get("X-Amz-Checksum-Algorithm")
 	if v == "" {
 		return source, nil

@@ -83,7 +83,8 @@ func contentLength(r *http.Request) (int64, error) {
 // hashed on the way through, and the seal that checks it once read: the
 // length, Content-MD5 and any additional checksum, from a header or from
 // the trailer of an aws-chunked body.
-func (q *s3req) checkedBody(size int64, e checksum.Expect) (io.Reader, func() (gatehouse.Sealed, error)) {
+func (q *s3req) checkedBody(size int64,
+	e checksum.Expect) (io.Reader, func() (gatehouse.Sealed, error)) {
 	cr := checksum.NewReader(&exactReader{r: q.r.Body, want: size}, e)
 	seal := func() (gatehouse.Sealed, error) {
 		// The trailer is complete only now that the body is at EOF.

@@ -30,11 +30,11 @@ func (op operation) scope(q *s3req) gatehouse.ObjectKey {
 
 // locate splits a request into bucket and key. Virtual-hosted-style
 // requests ("<bucket>.<domain>", port ignored) name the bucket in Host;
-// all others are path-style. vhost reports the former.
+// all others are path-style. The third result reports the former.
 //
 // The key is taken from the decoded path exactly as received: no cleaning,
 // so "a//b" and "dir/" are keys of their own, as S3 treats them.
-func (h *handler) locate(r *http.Request) (b gatehouse.BucketName, k gatehouse.ObjectKey, vhost bool) {
+func (h *handler) locate(r *http.Request) (gatehouse.BucketName, gatehouse.ObjectKey, bool) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	if h.domain != "" {
 		host := normalizeHost(r.Host)
@@ -81,9 +81,9 @@ func (h *handler) route(q *s3req) operation {
 	}
 }
 
-var methodNotAllowed = operation{name: "MethodNotAllowed", run: func(*responseWriter, *s3req) error {
-	return gatehouse.ErrMethodNotAllowed
-}}
+var methodNotAllowed = operation{name: "MethodNotAllowed", run: refuseMethod}
+
+func refuseMethod(*responseWriter, *s3req) error { return gatehouse.ErrMethodNotAllowed }
 
 // unsupported lists subresources Gatehouse does not implement. Requests
 // naming one are answered NotImplemented rather than silently treated as

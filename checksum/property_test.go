@@ -81,7 +81,6 @@ func split(t *rapid.T, alg gatehouse.ChecksumAlgorithm, data []byte, cuts []int,
 	return parts, sizes
 }
 
-
 // TestFullObjectLargeParts combines parts of multipart sizes (5 MiB and
 // an odd tail), where the shift exponent has many bits set.
 func TestFullObjectLargeParts(t *testing.T) {

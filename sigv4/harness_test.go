@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ type outcome struct {
 	Trailer   map[string]string // Auth.Trailer after EOF
 	Path      string            // r.URL.Path as the server saw it
 	Encoding  string            // Content-Encoding after Verify
+	Payload   string            // x-amz-content-sha256 as sent
 }
 
 // verifyServer is a loopback HTTP server whose handler verifies each
@@ -80,6 +82,19 @@ func newVerifyServer(t testing.TB, now func() time.Time) *verifyServer {
 		objects: map[string][]byte{},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newTLSVerifyServer is newVerifyServer over HTTPS, where clients send
+// unsigned payloads with checksum trailers; s.Client() trusts it.
+func newTLSVerifyServer(t testing.TB) *verifyServer {
+	t.Helper()
+	s := &verifyServer{
+		v:       &sigv4.Verifier{Credentials: testResolver()},
+		objects: map[string][]byte{},
+	}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
@@ -107,7 +122,9 @@ func (s *verifyServer) serve(w http.ResponseWriter, r *http.Request) {
 			json.NewEncoder(w).Encode(o)
 			return
 		}
-		w.Header().Set("ETag", `"`+o.BodySHA[:32]+`"`)
+		w.Header().Set("ETag", `"`+md5Hex(body)+`"`)
+		w.Header().Set("Last-Modified", time.Now().UTC().Format(http.TimeFormat))
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.Write(body)
 	case http.MethodHead:
 		w.Header().Set("ETag", `"0"`)
@@ -119,6 +136,13 @@ func (s *verifyServer) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *verifyServer) handle(r *http.Request) outcome {
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	o := s.verify(r)
+	o.Payload = payload
+	return o
+}
+
+func (s *verifyServer) verify(r *http.Request) outcome {
 	auth, err := s.v.Verify(r)
 	if err != nil {
 		return errOutcome(err)

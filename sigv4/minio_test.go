@@ -3,8 +3,8 @@ package sigv4_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"hash"
 	"encoding/base64"
+	"hash"
 	"hash/crc32"
 	"io"
 	"net/http"

@@ -2,16 +2,15 @@ package local
 
 import (
 	"context"
-	"crypto/md5"
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"gatehouse.dev/gatehouse"
+	"gatehouse.dev/gatehouse/checksum"
 )
 
 // partRow is a stored part of an upload.
@@ -393,26 +392,11 @@ func (s *Store) assemble(up gatehouse.UploadInfo, req []gatehouse.CompletePart,
 		info.Size += segs[i].size
 	}
 	var err error
-	if info.ETag, err = multipartETag(etags); err != nil {
+	if info.ETag, err = checksum.MultipartETag(etags); err != nil {
 		return info, err
 	}
 	if info.Checksum, err = multipartChecksum(up, parts); err != nil {
 		return info, err
 	}
 	return info, nil
-}
-
-// multipartETag is the ETag S3 gives a multipart object: the hex MD5 of
-// the concatenated binary MD5s of its parts, then "-" and the part count,
-// quoted.
-func multipartETag(partETags []string) (string, error) {
-	h := md5.New()
-	for _, e := range partETags {
-		sum, err := hex.DecodeString(unquote(e))
-		if err != nil || len(sum) != md5.Size {
-			return "", fmt.Errorf("part etag %q is not a hex MD5", e)
-		}
-		h.Write(sum)
-	}
-	return `"` + hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(partETags)) + `"`, nil
 }

@@ -23,6 +23,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.ObjectStore) {
 		{"Conditions", conditionTests},
 		{"Aborts", abortTests},
 		{"Multipart", multipartTests},
+		{"Checksums", checksumTests},
 		{"Listing", listingTests},
 		{"Uploads", uploadListingTests},
 		{"Concurrency", concurrencyTests},

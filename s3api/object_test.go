@@ -46,10 +46,10 @@ func TestObjectMetadataIsStoredAndReturned(t *testing.T) {
 
 	type view struct {
 		ContentType, ContentEncoding, ContentDisposition, ContentLanguage, CacheControl string
-		ETag                                                                             string
-		Expires                                                                          time.Time
-		Length                                                                           int64
-		Metadata                                                                         map[string]string
+		ETag                                                                            string
+		Expires                                                                         time.Time
+		Length                                                                          int64
+		Metadata                                                                        map[string]string
 	}
 	want := view{
 		ContentType: "text/html", ContentEncoding: "identity",

@@ -19,9 +19,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // content is size deterministic bytes named by label: a ChaCha8 stream
@@ -211,8 +213,7 @@ func (c *client) rawPut(ctx context.Context, bucket, key, query string, body io.
 func (c *client) sumOf(ctx context.Context, bucket, key string) (sum [32]byte, ok bool) {
 	c.t.Helper()
 	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	var nsk *types.NoSuchKey
-	if errors.As(err, &nsk) {
+	if apiCode(err) == "NoSuchKey" {
 		return sum, false
 	}
 	if err != nil {
@@ -249,10 +250,21 @@ func (c *client) expectNoKey(ctx context.Context, bucket, key string) {
 		c.t.Errorf("%s/%s exists, want NoSuchKey", bucket, key)
 	}
 	_, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
-	var nf *types.NotFound
-	if !errors.As(err, &nf) {
-		c.t.Errorf("head %s/%s: got %v, want 404 NotFound", bucket, key, err)
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotFound {
+		c.t.Errorf("head %s/%s: got %v, want 404", bucket, key, err)
 	}
+}
+
+// apiCode is the S3 error code of err, or "" if err is not an S3 error.
+// Not every operation models every code as a type (ListParts returns
+// NoSuchUpload as a generic error), so the code is compared as a string.
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }
 
 // createUpload starts a multipart upload.
@@ -310,8 +322,7 @@ func (c *client) listedParts(ctx context.Context, bucket, key, upload string) (p
 		out, err := c.s3.ListParts(ctx, &s3.ListPartsInput{
 			Bucket: &bucket, Key: &key, UploadId: &upload, PartNumberMarker: marker,
 		})
-		var nsu *types.NoSuchUpload
-		if errors.As(err, &nsu) {
+		if apiCode(err) == "NoSuchUpload" {
 			return nil, false
 		}
 		if err != nil {
@@ -415,16 +426,27 @@ func waitWriting(t *testing.T, data string) {
 // up. An orphan (or a missing blob) makes the counts disagree.
 func (c *client) audit(ctx context.Context, data string) {
 	c.t.Helper()
+	for _, p := range c.auditProblems(ctx, data) {
+		c.t.Error(p)
+	}
+}
+
+// auditProblems is audit's verdict: one line per problem found.
+func (c *client) auditProblems(ctx context.Context, data string) []string {
+	c.t.Helper()
+	var problems []string
 	root := storeRoot(c.t, data)
 	if n, _ := filesUnder(c.t, filepath.Join(root, "tmp")); n != 0 {
-		c.t.Errorf("after start, %d files remain under tmp", n)
+		problems = append(problems, fmt.Sprintf("after start, %d files remain under tmp", n))
 	}
 	gotN, gotSize := filesUnder(c.t, filepath.Join(root, "blobs"))
 	wantN, wantSize := c.accountedBlobs(ctx)
 	if gotN != wantN || gotSize != wantSize {
-		c.t.Errorf("blob files: %d files, %d bytes; listing accounts for %d files, %d bytes",
-			gotN, gotSize, wantN, wantSize)
+		problems = append(problems, fmt.Sprintf(
+			"blob files: %d files, %d bytes; listing accounts for %d files, %d bytes",
+			gotN, gotSize, wantN, wantSize))
 	}
+	return problems
 }
 
 // accountedBlobs counts the blobs and bytes the listing says exist.

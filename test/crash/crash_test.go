@@ -2,13 +2,56 @@ package crash
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
 
 const bucket = "crash"
+
+// TestStartSweepsOrphans plants a stray temp file and an unreferenced blob
+// file, checks that the audit the other tests rely on notices both, and
+// that a restart removes them and leaves the stored object alone.
+func TestStartSweepsOrphans(t *testing.T) {
+	srv := newServer(t)
+	ctx := testContext(t, time.Minute)
+	cl := srv.client()
+	cl.createBucket(ctx, bucket)
+	v := content{"sweep: object", 300_001}
+	cl.put(ctx, bucket, "obj", v)
+	cl.audit(ctx, srv.data)
+
+	root := storeRoot(t, srv.data)
+	strayTmp := filepath.Join(root, "tmp", "0123456789abcdef0123456789abcdef")
+	strayBlob := filepath.Join(root, "blobs", "ff", "ee", "ffee456789abcdef0123456789abcdef")
+	if err := os.MkdirAll(filepath.Dir(strayBlob), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{strayTmp, strayBlob} {
+		if err := os.WriteFile(p, []byte("left by a crash"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cl.auditProblems(ctx, srv.data); len(got) != 2 {
+		t.Fatalf("audit with a stray temp and blob file found %d problems, want 2: %q",
+			len(got), got)
+	}
+
+	srv.restart()
+	cl = srv.client()
+	for _, p := range []string{strayTmp, strayBlob} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s survived a restart (stat: %v)", p, err)
+		}
+	}
+	cl.audit(ctx, srv.data)
+	cl.expectObject(ctx, bucket, "obj", object{v})
+}
 
 // killMidBody starts a PUT of c with the body stalled after stallAt bytes,
 // waits until the store is writing it, kills the server and returns once
@@ -49,10 +92,12 @@ func TestKillDuringPut(t *testing.T) {
 
 	for i, at := range []int64{1 << 20, 48 << 20, 150 << 20} {
 		v2 := content{fmt.Sprintf("put: new %d", i), 200 << 20}
+		began := time.Now()
 		killMidBody(ctx, t, srv, cl, "obj", "", v2, at)
+		t.Logf("killed %d MiB into a 200 MiB overwrite, %v after it began",
+			at>>20, time.Since(began).Round(time.Millisecond))
 		srv.start()
 		cl = srv.client()
-		t.Logf("killed %d MiB into a 200 MiB overwrite", at>>20)
 		cl.expectObject(ctx, bucket, "obj", object{old})
 		cl.audit(ctx, srv.data)
 	}

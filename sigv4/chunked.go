@@ -193,7 +193,10 @@ func (c *chunkedReader) parseChunkHeader(line []byte) (int64, []byte, error) {
 		return 0, nil, errMalformed("a chunk has no chunk-signature")
 	}
 	sig := make([]byte, 32)
-	if n, err := hex.Decode(sig, sigHex); err != nil || n != 32 || len(sigHex) != 64 {
+	if len(sigHex) != 64 {
+		return 0, nil, errMalformed("a chunk-signature is not 64 hexadecimal digits")
+	}
+	if _, err := hex.Decode(sig, sigHex); err != nil {
 		return 0, nil, errMalformed("a chunk-signature is not 64 hexadecimal digits")
 	}
 	return size, sig, nil
@@ -262,7 +265,7 @@ func (c *chunkedReader) readTrailer() error {
 		}
 		name, value, ok := strings.Cut(string(line), ":")
 		name, value = strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value)
-		if !ok || name == "" {
+		if !ok || name == "" || value == "" {
 			return errMalformed("a trailer line is not name:value")
 		}
 		if name == trailerSigName && c.signer != nil {

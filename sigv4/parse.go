@@ -229,19 +229,11 @@ func (u *unverifiedSig) parseExpires(s string) error {
 	return nil
 }
 
-// headerDate returns the request time of a header-signed request: the
-// x-amz-date header, or else the Date header, which SigV4 also accepts
-// ("Handling Dates in Signature Version 4").
+// headerDate returns the x-amz-date of a header-signed request. Every
+// SigV4 client sends it; the Date header alternative is not accepted.
 func headerDate(h http.Header) (string, error) {
 	if v := h.Get("X-Amz-Date"); v != "" {
 		return v, nil
-	}
-	if v := h.Get("Date"); v != "" {
-		t, err := http.ParseTime(v)
-		if err != nil {
-			return "", errAccessDenied("the Date header %q is not an HTTP date", clip(v))
-		}
-		return t.UTC().Format(amzDateFormat), nil
 	}
 	return "", errAccessDenied("AWS authentication requires a valid Date or x-amz-date header")
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/minio/minio-go/v7"
+	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // content is size deterministic bytes named by label: a ChaCha8 stream
@@ -123,6 +125,7 @@ func (b *stallingBody) Read(p []byte) (int, error) {
 type client struct {
 	t        *testing.T
 	s3       *s3.Client
+	minio    *minio.Client // signs PUT bodies chunk by chunk over plain HTTP
 	endpoint string
 	http     *http.Client
 }
@@ -142,7 +145,15 @@ func (s *server) client() *client {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.UsePathStyle = true
 	})
-	return &client{t: s.t, s3: c, endpoint: endpoint, http: hc}
+	mc, err := minio.New(s.addr, &minio.Options{
+		Creds:      miniocreds.NewStaticV4(accessKey, secretKey, ""),
+		Region:     region,
+		MaxRetries: 1,
+	})
+	if err != nil {
+		s.t.Fatalf("minio client: %v", err)
+	}
+	return &client{t: s.t, s3: c, minio: mc, endpoint: endpoint, http: hc}
 }
 
 func (c *client) createBucket(ctx context.Context, bucket string) {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/minio/minio-go/v7"
 )
 
 const bucket = "crash"
@@ -53,28 +56,51 @@ func TestStartSweepsOrphans(t *testing.T) {
 	cl.expectObject(ctx, bucket, "obj", object{v})
 }
 
-// killMidBody starts a PUT of c with the body stalled after stallAt bytes,
-// waits until the store is writing it, kills the server and returns once
-// the request has failed. query is an encoded query string or "".
-func killMidBody(ctx context.Context, t *testing.T, srv *server, cl *client,
-	key, query string, c content, stallAt int64) {
+// sender sends one request whose body is the given reader. It returns
+// nil if the server answered, or the error that ended the request.
+type sender func(body io.Reader) error
+
+// rawSender sends a PUT through client.rawPut (UNSIGNED-PAYLOAD).
+func rawSender(ctx context.Context, cl *client, key, query string, size int64) sender {
+	return func(body io.Reader) error {
+		r := cl.rawPut(ctx, bucket, key, query, body, size)
+		return r.err
+	}
+}
+
+// minioSender sends a PutObject through minio-go, whose body goes as
+// aws-chunked with a signature per chunk.
+func minioSender(ctx context.Context, cl *client, key string, size int64) sender {
+	return func(body io.Reader) error {
+		_, err := cl.minio.PutObject(ctx, bucket, key, body, size, minio.PutObjectOptions{})
+		if err != nil && minio.ToErrorResponse(err).Code != "" {
+			return nil // the server answered with an S3 error
+		}
+		return err
+	}
+}
+
+// killMidBody sends c with the body stalled after stallAt bytes, waits
+// until the store is writing it, kills the server and returns once the
+// request has failed.
+func killMidBody(ctx context.Context, t *testing.T, srv *server, send sender, c content, stallAt int64) {
 	t.Helper()
 	body := newStallingBody(c, stallAt)
-	done := make(chan putResult, 1)
-	go func() { done <- cl.rawPut(ctx, bucket, key, query, body, c.size) }()
+	done := make(chan error, 1)
+	go func() { done <- send(body) }()
 
 	select {
 	case <-body.reached:
-	case r := <-done:
-		t.Fatalf("PUT %s ended before %d bytes were sent: %v", key, stallAt, r)
+	case err := <-done:
+		t.Fatalf("%s: the request ended before %d bytes were sent: %v", c.label, stallAt, err)
 	case <-ctx.Done():
-		t.Fatalf("PUT %s: %v before %d bytes were sent", key, ctx.Err(), stallAt)
+		t.Fatalf("%s: %v before %d bytes were sent", c.label, ctx.Err(), stallAt)
 	}
 	waitWriting(t, srv.data)
 	srv.kill()
 	close(body.release)
-	if r := <-done; r.err == nil {
-		t.Fatalf("PUT %s got a response although its body was cut short: %v", key, r)
+	if err := <-done; err == nil {
+		t.Fatalf("%s: the server answered although the body was cut short", c.label)
 	}
 }
 
@@ -93,7 +119,7 @@ func TestKillDuringPut(t *testing.T) {
 	for i, at := range []int64{1 << 20, 48 << 20, 150 << 20} {
 		v2 := content{fmt.Sprintf("put: new %d", i), 200 << 20}
 		began := time.Now()
-		killMidBody(ctx, t, srv, cl, "obj", "", v2, at)
+		killMidBody(ctx, t, srv, rawSender(ctx, cl, "obj", "", v2.size), v2, at)
 		t.Logf("killed %d MiB into a 200 MiB overwrite, %v after it began",
 			at>>20, time.Since(began).Round(time.Millisecond))
 		srv.start()
@@ -103,10 +129,18 @@ func TestKillDuringPut(t *testing.T) {
 	}
 
 	fresh := content{"put: fresh", 64 << 20}
-	killMidBody(ctx, t, srv, cl, "fresh", "", fresh, 9<<20)
+	killMidBody(ctx, t, srv, rawSender(ctx, cl, "fresh", "", fresh.size), fresh, 9<<20)
 	srv.start()
 	cl = srv.client()
 	cl.expectNoKey(ctx, bucket, "fresh")
+	cl.audit(ctx, srv.data)
+
+	// An aws-chunked body, each chunk signed, cut short in the same way.
+	chunked := content{"put: chunked", 12 << 20}
+	killMidBody(ctx, t, srv, minioSender(ctx, cl, "obj", chunked.size), chunked, 6<<20)
+	srv.start()
+	cl = srv.client()
+	cl.expectObject(ctx, bucket, "obj", object{old})
 	cl.audit(ctx, srv.data)
 
 	// The server still works on the same data: the overwrite goes through.
@@ -199,7 +233,7 @@ func TestKillDuringMultipart(t *testing.T) {
 
 	// Kill 2 MiB into part 3.
 	q := url.Values{"partNumber": {"3"}, "uploadId": {upload}}.Encode()
-	killMidBody(ctx, t, srv, cl, "mp", q, ps[2], 2<<20)
+	killMidBody(ctx, t, srv, rawSender(ctx, cl, "mp", q, ps[2].size), ps[2], 2<<20)
 	srv.start()
 	cl = srv.client()
 	cl.expectObject(ctx, bucket, "mp", object{old})

@@ -1,5 +1,7 @@
 package checksum
 
+import "sync"
+
 // CRC combination: the CRC of A||B from the CRCs of A and B and the length
 // of B, without the data.
 //
@@ -50,18 +52,38 @@ func (m crcModel) mulMod(a, b uint64) uint64 {
 	return product
 }
 
-// xPow8n returns x^(8n) mod P.
+// xPow8n returns x^(8n) mod P, multiplying together the precomputed
+// x^(8*2^k) for the bits k set in n.
 func (m crcModel) xPow8n(n uint64) uint64 {
+	powers := m.powers()
 	result := m.one()
-	square := m.one() >> 8 // x^8: the exponent counts bytes
-	for ; n != 0; n >>= 1 {
+	for k := 0; n != 0; k, n = k+1, n>>1 {
 		if n&1 != 0 {
-			result = m.mulMod(result, square)
+			result = m.mulMod(result, powers[k])
 		}
-		square = m.mulMod(square, square)
 	}
 	return result
 }
+
+// powers returns x^(8*2^k) mod P for k = 0..63, computed once per model.
+func (m crcModel) powers() *[64]uint64 {
+	powerTablesOnce.Do(func() {
+		for _, model := range []crcModel{modelCRC32, modelCRC32C, modelCRC64NVME} {
+			var t [64]uint64
+			t[0] = model.one() >> 8 // x^8: the exponent counts bytes
+			for k := 1; k < len(t); k++ {
+				t[k] = model.mulMod(t[k-1], t[k-1])
+			}
+			powerTables[model] = &t
+		}
+	})
+	return powerTables[m]
+}
+
+var (
+	powerTablesOnce sync.Once
+	powerTables     = map[crcModel]*[64]uint64{}
+)
 
 // combine returns the CRC of A||B given crc(A), crc(B) and len(B).
 func (m crcModel) combine(crcA, crcB uint64, lenB uint64) uint64 {

@@ -113,4 +113,3 @@ func TestSecretRotation(t *testing.T) {
 		t.Errorf("new secret after rotation: %s", code)
 	}
 }
-

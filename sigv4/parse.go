@@ -47,35 +47,44 @@ func parseAuthorization(value string) (*unverifiedSig, error) {
 		return nil, errHeaderMalformed("the Authorization header does not start with %q",
 			algorithm)
 	}
-	fields := map[string]string{}
+	var credential, signedHeaders, signature string
+	seen := 0
 	for part := range strings.SplitSeq(rest, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			return nil, errHeaderMalformed("the Authorization component %q is not name=value",
 				clip(part))
 		}
-		if _, dup := fields[k]; dup {
+		var field *string
+		switch k {
+		case "Credential":
+			field = &credential
+		case "SignedHeaders":
+			field = &signedHeaders
+		case "Signature":
+			field = &signature
+		default:
+			return nil, errHeaderMalformed("the Authorization component %q is unknown", clip(k))
+		}
+		if *field != "" {
 			return nil, errHeaderMalformed("the Authorization component %q appears twice", k)
 		}
-		fields[k] = v
+		*field = v
+		seen++
 	}
-	for _, name := range []string{"Credential", "SignedHeaders", "Signature"} {
-		if _, ok := fields[name]; !ok {
-			return nil, errHeaderMalformed("the Authorization header lacks %s", name)
-		}
-	}
-	if len(fields) != 3 {
-		return nil, errHeaderMalformed("the Authorization header has unknown components")
+	if seen != 3 || credential == "" || signedHeaders == "" || signature == "" {
+		return nil, errHeaderMalformed("the Authorization header needs Credential, " +
+			"SignedHeaders and Signature")
 	}
 
 	u := &unverifiedSig{}
-	if err := u.parseCredential(fields["Credential"]); err != nil {
+	if err := u.parseCredential(credential); err != nil {
 		return nil, errHeaderMalformed("%s", err)
 	}
-	if err := u.parseSignedHeaders(fields["SignedHeaders"]); err != nil {
+	if err := u.parseSignedHeaders(signedHeaders); err != nil {
 		return nil, errHeaderMalformed("%s", err)
 	}
-	if err := u.parseSignature(fields["Signature"]); err != nil {
+	if err := u.parseSignature(signature); err != nil {
 		return nil, errHeaderMalformed("%s", err)
 	}
 	return u, nil

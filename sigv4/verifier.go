@@ -3,7 +3,10 @@ package sigv4
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -257,21 +260,36 @@ func signatureMatches(r *http.Request, u *unverifiedSig, key []byte, payload,
 	skipQuery string) bool {
 	rawPath, rawQuery := rawTarget(r)
 
-	// Everything but the canonical URI is common to the candidates.
+	// Everything but the canonical URI is common to the candidates:
+	//
+	//	Method \n URI \n Query \n Headers \n SignedHeaders \n PayloadHash
 	var tail strings.Builder
+	tail.Grow(512)
 	tail.WriteString(canonicalQuery(rawQuery, skipQuery))
 	tail.WriteByte('\n')
 	canonicalHeaders(&tail, r, u.signedHeaders)
 	tail.WriteByte('\n')
-	tail.WriteString(strings.Join(u.signedHeaders, ";"))
+	for i, h := range u.signedHeaders {
+		if i > 0 {
+			tail.WriteByte(';')
+		}
+		tail.WriteString(h)
+	}
 	tail.WriteByte('\n')
 	tail.WriteString(payload)
 
-	prefix := algorithm + "\n" + u.amzDate + "\n" + u.scope() + "\n"
+	h := sha256.New()
+	var sum [sha256.Size]byte
 	for _, uri := range canonicalURIs(rawPath) {
-		creq := r.Method + "\n" + uri + "\n" + tail.String()
-		sig := hmacSHA256(key, prefix+sha256Hex(creq))
-		if hmac.Equal(sig, u.signature) {
+		h.Reset()
+		io.WriteString(h, r.Method)
+		io.WriteString(h, "\n")
+		io.WriteString(h, uri)
+		io.WriteString(h, "\n")
+		io.WriteString(h, tail.String())
+		sts := algorithm + "\n" + u.amzDate + "\n" + u.scope() + "\n" +
+			hex.EncodeToString(h.Sum(sum[:0]))
+		if hmac.Equal(hmacSHA256(key, sts), u.signature) {
 			return true
 		}
 	}

@@ -88,8 +88,13 @@ type stallingBody struct {
 	sent    int64
 	reached chan struct{}
 	release chan struct{}
-	once    sync.Once
+	once    sync.Once // closes reached
+	freed   sync.Once // closes release
 }
+
+// unstall lets a stalled Read return (with an error). It may be called
+// more than once.
+func (b *stallingBody) unstall() { b.freed.Do(func() { close(b.release) }) }
 
 func newStallingBody(c content, stallAt int64) *stallingBody {
 	return &stallingBody{
@@ -193,7 +198,8 @@ func (r putResult) String() string {
 // rawPut sends a PUT whose body the caller controls byte by byte, signed
 // with UNSIGNED-PAYLOAD and a declared Content-Length, as clients do for
 // large uploads. query is an encoded query string or "".
-func (c *client) rawPut(ctx context.Context, bucket, key, query string, body io.Reader, size int64) putResult {
+func (c *client) rawPut(ctx context.Context, bucket, key, query string,
+	body io.Reader, size int64) putResult {
 	u := c.endpoint + "/" + bucket + "/" + key
 	if query != "" {
 		u += "?" + query
@@ -292,7 +298,8 @@ func (c *client) createUpload(ctx context.Context, bucket, key string) string {
 
 // uploadParts uploads parts as part numbers first, first+1, ... and
 // returns their ETags in order.
-func (c *client) uploadParts(ctx context.Context, bucket, key, upload string, first int, parts []content) []string {
+func (c *client) uploadParts(ctx context.Context, bucket, key, upload string,
+	first int, parts []content) []string {
 	c.t.Helper()
 	var etags []string
 	for i, p := range parts {
@@ -326,7 +333,8 @@ func (c *client) complete(ctx context.Context, bucket, key, upload string, etags
 
 // listedParts returns the parts the server lists for an upload, or ok
 // false if the upload does not exist.
-func (c *client) listedParts(ctx context.Context, bucket, key, upload string) (parts []types.Part, ok bool) {
+func (c *client) listedParts(ctx context.Context, bucket, key, upload string,
+) (parts []types.Part, ok bool) {
 	c.t.Helper()
 	var marker *string
 	for {
@@ -349,7 +357,8 @@ func (c *client) listedParts(ctx context.Context, bucket, key, upload string) (p
 
 // expectParts checks that an upload exists and lists exactly the given
 // parts, numbered from 1, with the ETags the server acknowledged.
-func (c *client) expectParts(ctx context.Context, bucket, key, upload string, want []content, etags []string) {
+func (c *client) expectParts(ctx context.Context, bucket, key, upload string,
+	want []content, etags []string) {
 	c.t.Helper()
 	got, ok := c.listedParts(ctx, bucket, key, upload)
 	if !ok {

@@ -83,9 +83,11 @@ func minioSender(ctx context.Context, cl *client, key string, size int64) sender
 // killMidBody sends c with the body stalled after stallAt bytes, waits
 // until the store is writing it, kills the server and returns once the
 // request has failed.
-func killMidBody(ctx context.Context, t *testing.T, srv *server, send sender, c content, stallAt int64) {
+func killMidBody(ctx context.Context, t *testing.T, srv *server, send sender,
+	c content, stallAt int64) {
 	t.Helper()
 	body := newStallingBody(c, stallAt)
+	defer body.unstall() // also on Fatal, so the sender's goroutine ends
 	done := make(chan error, 1)
 	go func() { done <- send(body) }()
 
@@ -98,7 +100,7 @@ func killMidBody(ctx context.Context, t *testing.T, srv *server, send sender, c 
 	}
 	waitWriting(t, srv.data)
 	srv.kill()
-	close(body.release)
+	body.unstall()
 	if err := <-done; err == nil {
 		t.Fatalf("%s: the server answered although the body was cut short", c.label)
 	}

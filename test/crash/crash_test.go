@@ -211,10 +211,11 @@ func parts(label string, full int, last int64) []content {
 	return append(ps, content{fmt.Sprintf("%s part %d", label, full+1), last})
 }
 
-// TestKillDuringMultipart kills the server between parts and in the middle
-// of a part: acknowledged parts must survive the restart, the half-sent
-// part must vanish without an orphan, the old object must stay whole, and
-// the upload must then complete normally.
+// TestKillDuringMultipart kills the server between parts, in the middle of
+// a new part and in the middle of a part replacing an acknowledged one:
+// acknowledged parts must survive each restart unchanged, half-sent parts
+// must vanish without an orphan, the old object must stay whole, and the
+// upload must then complete normally.
 func TestKillDuringMultipart(t *testing.T) {
 	srv := newServer(t)
 	ctx := testContext(t, 3*time.Minute)
@@ -239,6 +240,16 @@ func TestKillDuringMultipart(t *testing.T) {
 	srv.start()
 	cl = srv.client()
 	cl.expectObject(ctx, bucket, "mp", object{old})
+	cl.expectParts(ctx, bucket, "mp", upload, ps[:2], etags)
+	cl.audit(ctx, srv.data)
+
+	// Kill 3 MiB into a replacement of part 1: the acknowledged part 1
+	// stays.
+	replacement := content{"multipart: replacement part 1", 5 << 20}
+	q = url.Values{"partNumber": {"1"}, "uploadId": {upload}}.Encode()
+	killMidBody(ctx, t, srv, rawSender(ctx, cl, "mp", q, replacement.size), replacement, 3<<20)
+	srv.start()
+	cl = srv.client()
 	cl.expectParts(ctx, bucket, "mp", upload, ps[:2], etags)
 	cl.audit(ctx, srv.data)
 

@@ -16,15 +16,20 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // DB is an SQLite database opened as one write connection and a pool of
 // read-only connections. It is safe for concurrent use.
+//
+// Every query goes through a prepared statement, prepared once per
+// connection and then reused: with the pure-Go driver, preparing a
+// statement costs several times more than running a simple one.
 type DB struct {
-	w *sql.DB
-	r *sql.DB
+	w *Pool
+	r *Pool
 }
 
 // pragmas are applied to every connection the driver opens.
@@ -80,7 +85,7 @@ func Open(path string) (*DB, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{w: w, r: r}, nil
+	return &DB{w: &Pool{db: w}, r: &Pool{db: r}}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -91,44 +96,144 @@ func cloneValues(v url.Values) url.Values {
 	return c
 }
 
-// Writer returns the single write connection pool, for preparing
-// statements. Use Write for transactions.
-func (db *DB) Writer() *sql.DB { return db.w }
-
-// Reader returns the read-only connection pool.
-func (db *DB) Reader() *sql.DB { return db.r }
+// Reader returns the read-only pool, for single-statement reads.
+func (db *DB) Reader() *Pool { return db.r }
 
 // Write runs fn in a write transaction and commits it if fn returns nil;
 // otherwise it rolls back and returns fn's error. Writes are serialized:
 // Write waits (until ctx is done) for the previous writer to finish.
-func (db *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
-	return run(ctx, db.w, fn)
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	return db.w.run(ctx, fn)
 }
 
 // Read runs fn in a read transaction, which sees one consistent snapshot
 // of the database, and then ends it.
-func (db *DB) Read(ctx context.Context, fn func(*sql.Tx) error) error {
-	return run(ctx, db.r, fn)
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return db.r.run(ctx, fn)
 }
 
-func run(ctx context.Context, pool *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := pool.BeginTx(ctx, nil)
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.r.close(), db.w.close())
+}
+
+// Pool is a connection pool whose queries use cached prepared statements.
+type Pool struct {
+	db    *sql.DB
+	stmts sync.Map // query string -> *sql.Stmt
+}
+
+// Prepare prepares queries on both pools, for later reuse by Tx and Pool
+// methods. Call it before the first transaction: a transaction holding
+// the write connection could not prepare on its pool without deadlock, so
+// transactions run statements that were not prepared here unprepared.
+func (db *DB) Prepare(ctx context.Context, queries ...string) error {
+	for _, q := range queries {
+		for _, p := range []*Pool{db.w, db.r} {
+			if _, err := p.stmt(ctx, q); err != nil {
+				return fmt.Errorf("prepare %q: %w", q, err)
+			}
+		}
+	}
+	return nil
+}
+
+// stmt returns the prepared statement for q, preparing it on first use.
+// Only Prepare and Pool's own query methods call it; see Prepare.
+func (p *Pool) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := p.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := p.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := p.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// prepared returns q's statement if Prepare prepared it.
+func (p *Pool) prepared(q string) *sql.Stmt {
+	if st, ok := p.stmts.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	return nil
+}
+
+// QueryContext runs a query outside any transaction.
+func (p *Pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a query expected to return at most one row.
+func (p *Pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, q)
+	if err != nil {
+		// Let database/sql report the same error through the Row.
+		return p.db.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (p *Pool) run(ctx context.Context, fn func(*Tx) error) error {
+	sqltx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := &Tx{tx: sqltx, pool: p}
 	if err := fn(tx); err != nil {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		if rerr := sqltx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-// Close closes both pools.
-func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+func (p *Pool) close() error {
+	p.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return p.db.Close()
+}
+
+// Tx is a transaction whose queries use the pool's prepared statements.
+type Tx struct {
+	tx   *sql.Tx
+	pool *Pool
+}
+
+// ExecContext runs a statement that returns no rows.
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.pool.prepared(q); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs a query.
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.pool.prepared(q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a query expected to return at most one row.
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.pool.prepared(q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
 }

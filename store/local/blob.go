@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"gatehouse.dev/gatehouse"
+	"gatehouse.dev/gatehouse/internal/sqldb"
 )
 
 // A blob is an immutable file holding the stored bytes of one PUT or one
@@ -112,15 +113,18 @@ func (s *Store) writeBlob(ctx context.Context, body io.Reader, seal func() (gate
 	return blob{name: name, stored: n, sealed: sealed}, nil
 }
 
-// mkdirBlob creates a blob fan-out directory and makes its creation
-// durable in its parent.
+// mkdirBlob creates a blob fan-out directory, and its parent, making
+// each creation durable in its own parent.
 func (s *Store) mkdirBlob(dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
 	for _, d := range []string{filepath.Dir(dir), dir} {
 		err := os.Mkdir(d, 0o700)
-		if err != nil && !errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		if err := syncDir(filepath.Dir(d)); err != nil {
@@ -245,7 +249,7 @@ func (s *Store) sweep(ctx context.Context) error {
 		s.log.Info("local: removed unfinished uploads", "count", len(tmps))
 	}
 
-	return s.db.Read(ctx, func(tx *sql.Tx) error {
+	return s.db.Read(ctx, func(tx *sqldb.Tx) error {
 		rows, err := tx.QueryContext(ctx, qAllBlobs)
 		if err != nil {
 			return err

@@ -96,6 +96,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("local: %w", err)
 	}
+	if err := db.Prepare(ctx, queries...); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("local: %w", err)
+	}
 	if err := s.sweep(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("local: sweep %s: %w", dir, err)
@@ -111,7 +115,7 @@ func (s *Store) Close() error {
 
 // migrate creates the schema, or checks that an existing one is current.
 func (s *Store) migrate(ctx context.Context) error {
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
+	return s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		for _, stmt := range schema {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create schema: %w", err)
@@ -139,7 +143,7 @@ func (s *Store) CreateBucket(ctx context.Context, b gatehouse.BucketName) error 
 	if b == "" {
 		return fmt.Errorf("create bucket: %w", gatehouse.ErrInvalidBucketName)
 	}
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
+	return s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		err := bucketExists(ctx, tx, b)
 		switch {
 		case err == nil:
@@ -157,7 +161,7 @@ func (s *Store) CreateBucket(ctx context.Context, b gatehouse.BucketName) error 
 
 // DeleteBucket removes an empty bucket.
 func (s *Store) DeleteBucket(ctx context.Context, b gatehouse.BucketName) error {
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
+	return s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, b); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"gatehouse.dev/gatehouse"
 	"gatehouse.dev/gatehouse/checksum"
+	"gatehouse.dev/gatehouse/internal/sqldb"
 )
 
 // partRow is a stored part of an upload.
@@ -41,7 +42,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, b gatehouse.BucketNam
 		return "", err
 	}
 	id := s.newUploadID()
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, b); err != nil {
 			return err
 		}
@@ -127,7 +128,7 @@ func (s *Store) UploadPart(ctx context.Context, b gatehouse.BucketName, k gateho
 		stored: bl.stored,
 	}
 	var freed []string
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if _, err := getUpload(ctx, tx, b, k, id); err != nil {
 			return err
 		}
@@ -145,7 +146,7 @@ func (s *Store) UploadPart(ctx context.Context, b gatehouse.BucketName, k gateho
 
 // replacePart inserts p, deleting any part of the same number, whose
 // blob it returns.
-func replacePart(ctx context.Context, tx *sql.Tx, id gatehouse.UploadID, p partRow) ([]string, error) {
+func replacePart(ctx context.Context, tx *sqldb.Tx, id gatehouse.UploadID, p partRow) ([]string, error) {
 	var freed []string
 	var old string
 	err := tx.QueryRowContext(ctx, qPart, string(id), p.info.Number).Scan(&old)
@@ -172,7 +173,7 @@ func replacePart(ctx context.Context, tx *sql.Tx, id gatehouse.UploadID, p partR
 func (s *Store) AbortMultipartUpload(ctx context.Context, b gatehouse.BucketName,
 	k gatehouse.ObjectKey, id gatehouse.UploadID) error {
 	var freed []string
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if _, err := getUpload(ctx, tx, b, k, id); err != nil {
 			return err
 		}
@@ -194,18 +195,19 @@ func (s *Store) AbortMultipartUpload(ctx context.Context, b gatehouse.BucketName
 	return nil
 }
 
-func readParts(ctx context.Context, tx *sql.Tx, id gatehouse.UploadID) ([]partRow, error) {
+func readParts(ctx context.Context, tx *sqldb.Tx, id gatehouse.UploadID) ([]partRow, error) {
 	rows, err := tx.QueryContext(ctx, qParts, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("read parts: %w", err)
 	}
-	return scanParts(rows)
+	return scanParts(rows, gatehouse.MaxPartNumber)
 }
 
-func scanParts(rows *sql.Rows) ([]partRow, error) {
+// scanParts reads up to max parts from rows and closes them.
+func scanParts(rows *sql.Rows, max int) ([]partRow, error) {
 	defer rows.Close()
 	var parts []partRow
-	for rows.Next() {
+	for len(parts) < max && rows.Next() {
 		var (
 			p        partRow
 			alg, typ string
@@ -233,17 +235,17 @@ func (s *Store) ListParts(ctx context.Context, b gatehouse.BucketName, k gatehou
 	id gatehouse.UploadID, marker, max int) (gatehouse.ListPartsResult, error) {
 	max = pageSize(max)
 	var res gatehouse.ListPartsResult
-	err := s.db.Read(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sqldb.Tx) error {
 		up, err := getUpload(ctx, tx, b, k, id)
 		if err != nil {
 			return err
 		}
 		res.Upload = up
-		rows, err := tx.QueryContext(ctx, qListParts, string(id), marker, max+1)
+		rows, err := tx.QueryContext(ctx, qListParts, string(id), marker)
 		if err != nil {
 			return fmt.Errorf("list parts: %w", err)
 		}
-		parts, err := scanParts(rows)
+		parts, err := scanParts(rows, max+1)
 		if err != nil {
 			return err
 		}
@@ -282,7 +284,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, b gatehouse.BucketN
 		info  gatehouse.ObjectInfo
 		freed []string
 	)
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		up, err := getUpload(ctx, tx, b, k, id)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"gatehouse.dev/gatehouse"
+	"gatehouse.dev/gatehouse/internal/sqldb"
 )
 
 // segment is one blob of an object's stored bytes.
@@ -69,7 +70,7 @@ func (s *Store) PutObject(ctx context.Context, b gatehouse.BucketName, k gatehou
 func (s *Store) publish(ctx context.Context, info gatehouse.ObjectInfo, segs []segment,
 	opts gatehouse.PutOptions) ([]string, error) {
 	var freed []string
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, info.Bucket); err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func (s *Store) publish(ctx context.Context, info gatehouse.ObjectInfo, segs []s
 // replace checks opts' preconditions against the current object under
 // info's key, deletes that object and inserts info in its place. It
 // returns the blobs the deleted object referenced.
-func replace(ctx context.Context, tx *sql.Tx, info gatehouse.ObjectInfo, segs []segment,
+func replace(ctx context.Context, tx *sqldb.Tx, info gatehouse.ObjectInfo, segs []segment,
 	opts gatehouse.PutOptions) ([]string, error) {
 	cur, err := currentObject(ctx, tx, info.Bucket, info.Key)
 	if err != nil {
@@ -125,7 +126,7 @@ func unquote(etag string) string {
 	return strings.TrimPrefix(strings.TrimSuffix(etag, `"`), `"`)
 }
 
-func currentObject(ctx context.Context, tx *sql.Tx, b gatehouse.BucketName, k gatehouse.ObjectKey) (*current, error) {
+func currentObject(ctx context.Context, tx *sqldb.Tx, b gatehouse.BucketName, k gatehouse.ObjectKey) (*current, error) {
 	var c current
 	err := tx.QueryRowContext(ctx, qCurrent, string(b), string(k)).Scan(&c.id, &c.etag)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -139,7 +140,7 @@ func currentObject(ctx context.Context, tx *sql.Tx, b gatehouse.BucketName, k ga
 
 // deleteObject deletes an object row (its segments cascade) and returns
 // the blobs it referenced.
-func deleteObject(ctx context.Context, tx *sql.Tx, id string) ([]string, error) {
+func deleteObject(ctx context.Context, tx *sqldb.Tx, id string) ([]string, error) {
 	segs, err := readSegments(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func deleteObject(ctx context.Context, tx *sql.Tx, id string) ([]string, error) 
 	return names, nil
 }
 
-func insertObject(ctx context.Context, tx *sql.Tx, info gatehouse.ObjectInfo, segs []segment) error {
+func insertObject(ctx context.Context, tx *sqldb.Tx, info gatehouse.ObjectInfo, segs []segment) error {
 	meta, err := encodeMeta(info.Meta)
 	if err != nil {
 		return err
@@ -199,7 +200,7 @@ func readSegments(ctx context.Context, q querier, id string) ([]segment, error) 
 // bucket fails with ErrNoSuchBucket.
 func (s *Store) DeleteObject(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey) error {
 	var freed []string
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, b); err != nil {
 			return err
 		}
@@ -227,12 +228,7 @@ func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName, k gateho
 	s.gate.RLock()
 	defer s.gate.RUnlock()
 
-	var o *object
-	err := s.db.Read(ctx, func(tx *sql.Tx) error {
-		var err error
-		o, err = s.loadObject(ctx, tx, b, k)
-		return err
-	})
+	o, err := s.loadObject(ctx, b, k)
 	if err != nil {
 		return nil, fmt.Errorf("open %s/%s: %w", b, k, err)
 	}
@@ -240,35 +236,32 @@ func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName, k gateho
 	return o, nil
 }
 
-func (s *Store) loadObject(ctx context.Context, tx *sql.Tx, b gatehouse.BucketName, k gatehouse.ObjectKey) (*object, error) {
-	if err := bucketExists(ctx, tx, b); err != nil {
-		return nil, err
-	}
-	var (
-		id, key, meta string
-		alg, typ      string
-		modified      int64
-		info          = gatehouse.ObjectInfo{Bucket: b}
-	)
-	err := tx.QueryRowContext(ctx, qObject, string(b), string(k)).Scan(&id, &key,
-		&info.Size, &info.ETag, &modified, &meta, &alg, &typ, &info.Checksum.Value, &info.Parts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.ErrNoSuchKey
-	}
+// loadObject reads an object's metadata and segments in one statement.
+func (s *Store) loadObject(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey) (*object, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, qOpenObject, string(b), string(k))
 	if err != nil {
 		return nil, fmt.Errorf("read object: %w", err)
 	}
-	info.Key = gatehouse.ObjectKey(key)
-	info.Modified = fromNanos(modified)
-	info.Checksum.Algorithm = gatehouse.ChecksumAlgorithm(alg)
-	info.Checksum.Type = gatehouse.ChecksumType(typ)
-	if info.Meta, err = decodeMeta(meta); err != nil {
-		return nil, err
+	defer rows.Close()
+	var (
+		info gatehouse.ObjectInfo
+		segs []segment
+	)
+	for rows.Next() {
+		var sg segment
+		if info, err = scanObject(rows, b, &sg); err != nil {
+			return nil, err
+		}
+		segs = append(segs, sg)
 	}
-
-	segs, err := readSegments(ctx, tx, id)
-	if err != nil {
-		return nil, err
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read object: %w", err)
+	}
+	if len(segs) == 0 {
+		if err := bucketExists(ctx, s.db.Reader(), b); err != nil {
+			return nil, err
+		}
+		return nil, gatehouse.ErrNoSuchKey
 	}
 	if info.Parts > 0 {
 		info.PartSizes = make([]int64, len(segs))
@@ -277,6 +270,27 @@ func (s *Store) loadObject(ctx context.Context, tx *sql.Tx, b gatehouse.BucketNa
 		}
 	}
 	return newObject(s, info, segs), nil
+}
+
+// scanObject reads a row of qOpenObject into an ObjectInfo and sg.
+func scanObject(rows *sql.Rows, b gatehouse.BucketName, sg *segment) (gatehouse.ObjectInfo, error) {
+	var (
+		id, key, meta string
+		alg, typ      string
+		modified      int64
+		info          = gatehouse.ObjectInfo{Bucket: b}
+	)
+	err := rows.Scan(&id, &key, &info.Size, &info.ETag, &modified, &meta, &alg, &typ,
+		&info.Checksum.Value, &info.Parts, &sg.blob, &sg.size, &sg.stored)
+	if err != nil {
+		return info, fmt.Errorf("read object: %w", err)
+	}
+	info.Key = gatehouse.ObjectKey(key)
+	info.Modified = fromNanos(modified)
+	info.Checksum.Algorithm = gatehouse.ChecksumAlgorithm(alg)
+	info.Checksum.Type = gatehouse.ChecksumType(typ)
+	info.Meta, err = decodeMeta(meta)
+	return info, err
 }
 
 // checkKey rejects keys S3 would: empty, or longer than 1,024 bytes.

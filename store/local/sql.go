@@ -95,9 +95,14 @@ const (
 
 	objectCols = `id, object_key, size, etag, modified, meta,
 		checksum_alg, checksum_type, checksum_value, parts`
-	qObject = `SELECT ` + objectCols + `
-		FROM objects WHERE bucket = $1 AND object_key = $2`
-	qCurrent  = `SELECT id, etag FROM objects WHERE bucket = $1 AND object_key = $2`
+	qCurrent = `SELECT id, etag FROM objects WHERE bucket = $1 AND object_key = $2`
+	// qOpenObject reads an object and its segments in one statement, and
+	// so from one snapshot.
+	qOpenObject = `SELECT o.id, o.object_key, o.size, o.etag, o.modified, o.meta,
+		o.checksum_alg, o.checksum_type, o.checksum_value, o.parts,
+		s.blob, s.size, s.stored_size
+		FROM objects o JOIN segments s ON s.object_id = o.id
+		WHERE o.bucket = $1 AND o.object_key = $2 ORDER BY s.seq`
 	qSegments = `SELECT blob, size, stored_size FROM segments
 		WHERE object_id = $1 ORDER BY seq`
 	qInsertObject = `INSERT INTO objects (` + objectCols + `, bucket)
@@ -106,13 +111,18 @@ const (
 		VALUES ($1, $2, $3, $4, $5)`
 	qDeleteObject = `DELETE FROM objects WHERE id = $1`
 
-	// Listing reads one page at a time from a seek position, in key
-	// order, through the (bucket, object_key) unique index.
+	// Listing reads a page at a time from a seek position, in key order,
+	// through the (bucket, object_key) unique index.
+	//
+	// Page queries end in a literal LIMIT of batchRows (a full page plus
+	// one row), not a bound parameter: SQLite re-plans a statement whose
+	// LIMIT is bound every time it is rebound, which costs more than the
+	// query. The caller stops reading once its page is full.
 	listCols   = `object_key, size, etag, modified, checksum_alg, checksum_type, checksum_value, parts`
 	qListAfter = `SELECT ` + listCols + ` FROM objects
-		WHERE bucket = $1 AND object_key > $2 ORDER BY object_key LIMIT $3`
+		WHERE bucket = $1 AND object_key > $2 ORDER BY object_key LIMIT 1001`
 	qListFrom = `SELECT ` + listCols + ` FROM objects
-		WHERE bucket = $1 AND object_key >= $2 ORDER BY object_key LIMIT $3`
+		WHERE bucket = $1 AND object_key >= $2 ORDER BY object_key LIMIT 1001`
 
 	uploadCols    = `id, object_key, initiated, meta, checksum_alg, checksum_type`
 	qInsertUpload = `INSERT INTO uploads (` + uploadCols + `, bucket)
@@ -124,13 +134,13 @@ const (
 	// creation time, so that is also initiation order.
 	qListUploadsAfter = `SELECT ` + uploadCols + ` FROM uploads
 		WHERE bucket = $1 AND (object_key, id) > ($2, $3)
-		ORDER BY object_key, id LIMIT $4`
+		ORDER BY object_key, id LIMIT 1001`
 	qListUploadsAfterKey = `SELECT ` + uploadCols + ` FROM uploads
 		WHERE bucket = $1 AND object_key > $2
-		ORDER BY object_key, id LIMIT $3`
+		ORDER BY object_key, id LIMIT 1001`
 	qListUploadsFrom = `SELECT ` + uploadCols + ` FROM uploads
 		WHERE bucket = $1 AND object_key >= $2
-		ORDER BY object_key, id LIMIT $3`
+		ORDER BY object_key, id LIMIT 1001`
 
 	partCols = `number, blob, size, stored_size, etag,
 		checksum_alg, checksum_type, checksum_value, modified`
@@ -141,9 +151,19 @@ const (
 	qParts      = `SELECT ` + partCols + ` FROM parts
 		WHERE upload_id = $1 ORDER BY number`
 	qListParts = `SELECT ` + partCols + ` FROM parts
-		WHERE upload_id = $1 AND number > $2 ORDER BY number LIMIT $3`
+		WHERE upload_id = $1 AND number > $2 ORDER BY number LIMIT 1001`
 
 	// qAllBlobs lists every blob the metadata references, in byte order,
 	// for the orphan sweep at start.
 	qAllBlobs = `SELECT blob FROM segments UNION ALL SELECT blob FROM parts ORDER BY 1`
 )
+
+// queries lists every statement run after start, to prepare them once.
+var queries = []string{
+	qBucketCreated, qInsertBucket, qDeleteBucket, qListBuckets, qAnyObject, qAnyUpload,
+	qCurrent, qOpenObject, qSegments, qInsertObject, qInsertSegment, qDeleteObject,
+	qListAfter, qListFrom,
+	qInsertUpload, qUpload, qDeleteUpload, qListUploadsAfter, qListUploadsAfterKey,
+	qListUploadsFrom,
+	qPart, qInsertPart, qDeletePart, qParts, qListParts,
+}

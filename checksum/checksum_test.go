@@ -258,7 +258,8 @@ func TestComposite(t *testing.T) {
 			t.Errorf("Composite(%s) = %s, %v; want %s", tc.alg, got, err, tc.want)
 		}
 	}
-	if _, err := checksum.Composite(gatehouse.ChecksumCRC32, []string{"DUoRhQ==", "bad"}); errCode(err) != "InvalidPart" {
+	_, err := checksum.Composite(gatehouse.ChecksumCRC32, []string{"DUoRhQ==", "bad"})
+	if errCode(err) != "InvalidPart" {
 		t.Errorf("Composite with a bad part: %v, want InvalidPart", err)
 	}
 }
@@ -270,7 +271,8 @@ func TestFullObjectVector(t *testing.T) {
 	if err != nil || got != "PgOO3Q==" {
 		t.Fatalf("FullObject = %s, %v; want PgOO3Q==", got, err)
 	}
-	if _, err := checksum.FullObject(gatehouse.ChecksumSHA256, []string{"x"}, []int64{1}); errCode(err) != "InvalidRequest" {
+	_, err = checksum.FullObject(gatehouse.ChecksumSHA256, []string{"x"}, []int64{1})
+	if errCode(err) != "InvalidRequest" {
 		t.Errorf("FullObject(SHA256) = %v, want InvalidRequest", err)
 	}
 	if _, err := checksum.FullObject(gatehouse.ChecksumCRC32, []string{"ixQTsA=="}, nil); err == nil {

@@ -283,6 +283,12 @@ func (c *chunkedReader) readTrailer() error {
 		names, values = append(names, name), append(values, value)
 	}
 
+	return c.finishTrailer(names, values, sig)
+}
+
+// finishTrailer checks the trailer that was read, stores it in the Auth
+// and reads to the end of the body.
+func (c *chunkedReader) finishTrailer(names, values []string, sig []byte) error {
 	if err := c.checkDeclared(names); err != nil {
 		return err
 	}

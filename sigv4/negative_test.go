@@ -51,13 +51,9 @@ func TestHeaderAuthRefusals(t *testing.T) {
 		}, "SignatureDoesNotMatch", 403},
 		{"tampered signature", func() *http.Request {
 			req := signed(awsCreds, now)
-			a := req.Header.Get("Authorization")
-			last := a[len(a)-1]
-			flip := map[byte]byte{'0': '1'}[last]
-			if flip == 0 {
-				flip = '0'
-			}
-			req.Header.Set("Authorization", a[:len(a)-1]+string(flip))
+			a := []byte(req.Header.Get("Authorization"))
+			a[len(a)-1] = otherHex(a[len(a)-1])
+			req.Header.Set("Authorization", string(a))
 			return req
 		}, "SignatureDoesNotMatch", 403},
 		{"tampered signed header", func() *http.Request {

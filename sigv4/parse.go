@@ -2,7 +2,6 @@ package sigv4
 
 import (
 	"encoding/hex"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -236,15 +235,6 @@ func (u *unverifiedSig) parseExpires(s string) error {
 	}
 	u.expires = time.Duration(n) * time.Second
 	return nil
-}
-
-// headerDate returns the x-amz-date of a header-signed request. Every
-// SigV4 client sends it; the Date header alternative is not accepted.
-func headerDate(h http.Header) (string, error) {
-	if v := h.Get("X-Amz-Date"); v != "" {
-		return v, nil
-	}
-	return "", errAccessDenied("AWS authentication requires a valid Date or x-amz-date header")
 }
 
 // clip shortens s for quoting in an error message.

@@ -125,20 +125,7 @@ func (v *Verifier) verifyHeader(r *http.Request, authz string, token bool) (*Aut
 		return nil, err
 	}
 
-	// The request time comes from x-amz-date or Date and must match the
-	// credential scope's day and the server's clock within MaxSkew.
-	date, err := headerDate(r.Header)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := time.Parse(amzDateFormat, date); err != nil {
-		return nil, errAccessDenied("the x-amz-date %q is not in the form 20060102T150405Z",
-			clip(date))
-	}
-	if err := u.parseAmzDate(date); err != nil {
-		return nil, errHeaderMalformed("%s", err)
-	}
-	if err := v.checkSkew(u.date); err != nil {
+	if err := v.checkHeaderDate(u, r.Header.Get("X-Amz-Date")); err != nil {
 		return nil, err
 	}
 
@@ -308,6 +295,21 @@ func unsignedAmzHeader(h http.Header, signed []string) string {
 		}
 	}
 	return ""
+}
+
+// checkHeaderDate checks the x-amz-date of a header-signed request: it
+// must be an ISO 8601 basic timestamp on the credential scope's day and
+// within MaxSkew of the server's clock. Every SigV4 client sends
+// x-amz-date; the Date header alternative is not accepted.
+func (v *Verifier) checkHeaderDate(u *unverifiedSig, date string) error {
+	if _, err := time.Parse(amzDateFormat, date); err != nil {
+		return errAccessDenied(
+			"AWS authentication requires a valid Date or x-amz-date header")
+	}
+	if err := u.parseAmzDate(date); err != nil {
+		return errHeaderMalformed("%s", err)
+	}
+	return v.checkSkew(u.date)
 }
 
 // checkSkew refuses a header-signed request dated too far from now.

@@ -76,6 +76,10 @@ func writeXML(w http.ResponseWriter, status int, v any) error {
 	return err
 }
 
+// errBodyCut marks a request body that ended before its declared length
+// because the client went away.
+var errBodyCut = errors.New("request body cut short")
+
 // exactReader yields exactly want bytes from r, failing with
 // IncompleteBody when r ends early and with an error when r has more.
 type exactReader struct {
@@ -105,6 +109,11 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	}
 	n, err := e.r.Read(p)
 	e.n += int64(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The connection closed before the declared length arrived.
+		return n, fmt.Errorf("%w after %d of %d bytes: %w", errBodyCut, e.n, e.want,
+			gatehouse.ErrIncompleteBody)
+	}
 	if err == io.EOF && e.n < e.want {
 		return n, gatehouse.ErrIncompleteBody.With(
 			"You did not provide the number of bytes specified by the Content-Length "+

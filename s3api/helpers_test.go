@@ -108,6 +108,8 @@ type xmlError struct {
 	RequestID string `xml:"RequestId"`
 }
 
+func xmlUnmarshal(b []byte, v any) error { return xml.Unmarshal(b, v) }
+
 // rawError sends req and decodes the S3 error it must answer with.
 func rawError(t *testing.T, req *http.Request) (int, xmlError) {
 	t.Helper()

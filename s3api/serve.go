@@ -38,6 +38,8 @@ type s3req struct {
 	// auth is set once the request has been authenticated.
 	auth *sigv4.Auth
 	rec  *AccessRecord
+	// body counts what was read of the request body as received.
+	body *countingReader
 }
 
 // ServeHTTP is the one wrapper every request goes through: it stamps the
@@ -48,7 +50,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &responseWriter{ResponseWriter: w}
 	in := &countingReader{r: r.Body}
 	r.Body = in
-	q := &s3req{r: r, ctx: r.Context(), id: newRequestID(), query: r.URL.Query()}
+	q := &s3req{r: r, ctx: r.Context(), id: newRequestID(), query: r.URL.Query(), body: in}
 	q.rec = &AccessRecord{
 		RequestID:  q.id,
 		Method:     r.Method,
@@ -160,6 +162,12 @@ func (h *handler) writeError(w *responseWriter, q *s3req, err error) {
 	}
 
 	hdr := w.Header()
+	if q.r.ContentLength != 0 && !q.body.eof {
+		// RFC 9110 section 10.1.1: a server answering before reading
+		// the content says whether it will close the connection, so a
+		// client waiting on Expect: 100-continue does not send it.
+		hdr.Set("Connection", "close")
+	}
 	for _, k := range []string{"Content-Length", "Content-Encoding", "Content-Disposition",
 		"Content-Language", "Cache-Control", "Expires", "Accept-Ranges"} {
 		hdr.Del(k)
@@ -190,10 +198,12 @@ func classify(err error) *gatehouse.Error {
 }
 
 // clientGone reports whether err is the client going away: its request
-// context was cancelled or the connection broke.
+// context was cancelled, the connection broke, or the request body was cut
+// short, which over HTTP/1.1 means the connection closed.
 func clientGone(ctx context.Context, err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, errBodyCut)
 }
 
 // errorResponse is the body of an S3 error, as in the Amazon S3 API
@@ -283,15 +293,19 @@ func (w *responseWriter) status() int {
 	return w.code
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it and notes the end.
 type countingReader struct {
-	r io.ReadCloser
-	n int64
+	r   io.ReadCloser
+	n   int64
+	eof bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err == io.EOF {
+		c.eof = true
+	}
 	return n, err
 }
 

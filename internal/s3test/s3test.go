@@ -101,6 +101,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s := &Server{logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
+		s.checkLogs(t)
 		if t.Failed() {
 			t.Logf("server log:\n%s", s.Logs())
 		}
@@ -191,11 +192,26 @@ func NewMinioClient(t testing.TB, endpoint string, trailers bool) *minio.Client 
 	return c
 }
 
+// checkLogs fails t if the server logged the secret key or any part of a
+// signature, whatever the test did.
+func (s *Server) checkLogs(t testing.TB) {
+	logs := s.Logs()
+	for _, leak := range []string{SecretKey, "Signature=", "X-Amz-Signature", "X-Amz-Credential"} {
+		if strings.Contains(logs, leak) {
+			t.Errorf("server log contains %q", leak)
+		}
+	}
+}
+
 // Logs returns everything the server has logged so far, as JSON lines.
 func (s *Server) Logs() string { return s.logs.String() }
 
-// UnsignedPayload is the payload hash for a body that is not signed.
-const UnsignedPayload = "UNSIGNED-PAYLOAD"
+// Payload hashes for raw requests: a body that is not signed, and the
+// SHA-256 of an empty body.
+const (
+	UnsignedPayload = "UNSIGNED-PAYLOAD"
+	EmptySHA256     = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+)
 
 // Request builds a raw request to the plain-HTTP endpoint for path (which
 // is used as given, already escaped) with body, signed with aws-sdk-go-v2's

@@ -100,8 +100,9 @@ func cloneValues(v url.Values) url.Values {
 func (db *DB) Reader() *Pool { return db.r }
 
 // Write runs fn in a write transaction and commits it if fn returns nil;
-// otherwise it rolls back and returns fn's error. Writes are serialized:
-// Write waits (until ctx is done) for the previous writer to finish.
+// otherwise it rolls back and returns fn's error. A failed commit is a
+// *CommitError. Writes are serialized: Write waits (until ctx is done)
+// for the previous writer to finish.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return db.w.run(ctx, fn)
 }
@@ -195,10 +196,23 @@ func (p *Pool) run(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return &CommitError{Err: err}
 	}
 	return nil
 }
+
+// CommitError reports that COMMIT itself failed. Unlike an error from the
+// transaction's function, after which the transaction was rolled back,
+// the caller cannot tell whether the transaction took effect, and must
+// not undo side effects it depends on (such as files it refers to).
+type CommitError struct {
+	Err error
+}
+
+func (e *CommitError) Error() string { return "commit: " + e.Err.Error() }
+
+// Unwrap returns the driver's error.
+func (e *CommitError) Unwrap() error { return e.Err }
 
 func (p *Pool) close() error {
 	p.stmts.Range(func(_, st any) bool {

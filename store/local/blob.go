@@ -71,9 +71,7 @@ func (s *Store) writeBlob(ctx context.Context, body io.Reader, seal func() (gate
 
 	// Step 2: copy the body to its end. A body error (a bad signature
 	// upstream, a client gone) aborts the write and is returned as is.
-	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(f, ctxReader{ctx, body}, *buf)
-	copyBufs.Put(buf)
+	n, err := copyBody(ctx, f, body)
 	if err != nil {
 		return blob{}, fmt.Errorf("write blob: %w", err)
 	}
@@ -149,24 +147,61 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// ctxReader fails reads once ctx is done, so an abandoned write stops.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+// copyBody copies body to f until EOF, in large writes through a pooled
+// buffer (io.Copy would hand the copy to os.File.ReadFrom, which writes
+// 32 KiB at a time), checking ctx between reads.
+func copyBody(ctx context.Context, f *os.File, body io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		m, rerr := fill(body, buf)
+		if m > 0 {
+			if _, err := f.Write(buf[:m]); err != nil {
+				return n, err
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+// fill reads into buf until it is full or r fails. Unlike io.ReadFull,
+// it passes r's errors through unchanged, so that a body cut short (which
+// net/http reports as io.ErrUnexpectedEOF) is never taken for its end.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
 	}
-	return c.r.Read(p)
+	return n, nil
 }
 
-// discard removes blobs that were written but never published.
-func (s *Store) discard(blobs ...blob) {
-	for _, b := range blobs {
-		s.remove(s.blobPath(b.name))
+// discard removes a blob whose publishing transaction failed with err.
+// If the commit itself failed, the metadata may refer to the blob after
+// all; it is then left for the sweep at the next start, which removes it
+// only if nothing refers to it.
+func (s *Store) discard(b blob, err error) {
+	var ce *sqldb.CommitError
+	if errors.As(err, &ce) {
+		s.log.Warn("local: commit failed; leaving blob to the start-up sweep",
+			"blob", b.name, "err", err)
+		return
 	}
+	s.remove(s.blobPath(b.name))
 }
 
 // remove deletes a file, logging (not returning) a failure: the sweep at

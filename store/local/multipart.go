@@ -137,7 +137,7 @@ func (s *Store) UploadPart(ctx context.Context, b gatehouse.BucketName, k gateho
 		return err
 	})
 	if err != nil {
-		s.discard(bl)
+		s.discard(bl, err)
 		return gatehouse.PartInfo{}, fmt.Errorf("upload part %d: %w", part, err)
 	}
 	s.free(freed)

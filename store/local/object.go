@@ -57,7 +57,7 @@ func (s *Store) PutObject(ctx context.Context, b gatehouse.BucketName, k gatehou
 	segs := []segment{{blob: bl.name, size: bl.sealed.Size, stored: bl.stored}}
 	freed, err := s.publish(ctx, info, segs, opts)
 	if err != nil {
-		s.discard(bl)
+		s.discard(bl, err)
 		return gatehouse.ObjectInfo{}, fmt.Errorf("put %s/%s: %w", b, k, err)
 	}
 	s.free(freed)

@@ -109,6 +109,7 @@ var conditionTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 var errUpstream = gatehouse.ErrSignatureDoesNotMatch.With("chunk signature mismatch (test)")
 
 var abortTests = map[string]func(*testing.T, gatehouse.ObjectStore){
+	"TruncatedBodyPublishesNothing": truncatedBody,
 	"SealErrorPublishesNothing": func(t *testing.T, s gatehouse.ObjectStore) {
 		b := newBucket(t, s)
 		put(t, s, b, "old", []byte("old bytes"))
@@ -197,4 +198,18 @@ func (c *cancelingReader) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, nil
+}
+
+// A body that ends with io.ErrUnexpectedEOF (net/http's report of a
+// client that sent less than its Content-Length) was cut short: storing
+// it would publish a partial object.
+func truncatedBody(t *testing.T, s gatehouse.ObjectStore) {
+	b := newBucket(t, s)
+	body := &failingReader{data: randomBytes(9, 100_000), err: io.ErrUnexpectedEOF}
+	_, err := s.PutObject(context.Background(), b, "k", body, gatehouse.PutOptions{
+		Seal: func() (gatehouse.Sealed, error) { return gatehouse.Sealed{Size: 100_000}, nil }})
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("PutObject with a truncated body: %v, want io.ErrUnexpectedEOF", err)
+	}
+	mustNotExist(t, s, b, "k")
 }

@@ -250,8 +250,12 @@ and to ~/.aws/config
   [profile gatehouse]
   region = %s
   endpoint_url = %s
+  s3 =
+    signature_version = s3v4
 
 then run: aws --profile gatehouse s3 ls
+(The s3v4 line makes aws CLI v1 presign with Signature Version 4; Gatehouse
+refuses the older Version 2.)
 An aws CLI older than 2.13 (Debian 12 ships 2.9) ignores AWS_ENDPOINT_URL
 and endpoint_url: give it --endpoint-url %s instead.
 

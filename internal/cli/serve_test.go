@@ -149,7 +149,8 @@ func TestFirstStartCreatesDataDirAndCredentialsFile(t *testing.T) {
 		"export AWS_ENDPOINT_URL=" + r.endpoint + "\n",
 		"export AWS_DEFAULT_REGION=us-east-1\n",
 		"[gatehouse]\n  aws_access_key_id = " + id + "\n  aws_secret_access_key = " + secret + "\n",
-		"[profile gatehouse]\n  region = us-east-1\n  endpoint_url = " + r.endpoint + "\n",
+		"[profile gatehouse]\n  region = us-east-1\n  endpoint_url = " + r.endpoint + "\n" +
+			"  s3 =\n    signature_version = s3v4\n",
 		"--endpoint-url " + r.endpoint,
 		path,
 	} {

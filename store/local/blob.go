@@ -48,7 +48,8 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 
 // writeBlob streams body into a new blob file and seals it. On any error,
 // including a failing body or seal, nothing is left behind.
-func (s *Store) writeBlob(ctx context.Context, body io.Reader, seal func() (gatehouse.Sealed, error)) (blob, error) {
+func (s *Store) writeBlob(ctx context.Context, body io.Reader,
+	seal func() (gatehouse.Sealed, error)) (blob, error) {
 	if seal == nil {
 		return blob{}, errors.New("write blob: PutOptions.Seal is nil")
 	}

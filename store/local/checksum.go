@@ -15,7 +15,8 @@ import (
 //
 // An upload announced without an algorithm, or with a part that carries
 // no checksum of that algorithm, gets no object checksum.
-func multipartChecksum(up gatehouse.UploadInfo, parts []gatehouse.PartInfo) (gatehouse.Checksum, error) {
+func multipartChecksum(up gatehouse.UploadInfo,
+	parts []gatehouse.PartInfo) (gatehouse.Checksum, error) {
 	alg := up.ChecksumAlgorithm
 	if alg == gatehouse.ChecksumNone {
 		return gatehouse.Checksum{}, nil

@@ -45,10 +45,11 @@ type Options struct {
 // Store is an ObjectStore on the local file system. It is safe for
 // concurrent use. Only one Store may have a directory open at a time.
 type Store struct {
-	dir string
-	db  *sqldb.DB
-	log *slog.Logger
-	now func() time.Time
+	dir  string
+	lock *os.File
+	db   *sqldb.DB
+	log  *slog.Logger
+	now  func() time.Time
 
 	// gate orders OpenObject against the freeing of blobs: an opener
 	// holds it shared from reading an object's metadata until it has
@@ -86,31 +87,46 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("local: create %s: %w", d, err)
 		}
 	}
-	db, err := sqldb.Open(filepath.Join(dir, "meta.db"))
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	s.db = db
-
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
+	s.lock = lock
+	if err := s.open(ctx); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("local: %w", err)
-	}
-	if err := db.Prepare(ctx, queries...); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("local: %w", err)
-	}
-	if err := s.sweep(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("local: sweep %s: %w", dir, err)
 	}
 	return s, nil
 }
 
-// Close closes the database. Objects still open remain readable until
-// closed, but no other method may be called after Close.
+// open opens the database, creates or checks the schema, and sweeps.
+func (s *Store) open(ctx context.Context) error {
+	db, err := sqldb.Open(filepath.Join(s.dir, "meta.db"))
+	if err != nil {
+		return err
+	}
+	s.db = db
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := db.Prepare(ctx, queries...); err != nil {
+		return err
+	}
+	if err := s.sweep(ctx); err != nil {
+		return fmt.Errorf("sweep %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// Close closes the database and releases the directory. Objects still
+// open remain readable until closed, but no other method may be called
+// after Close.
 func (s *Store) Close() error {
-	return s.db.Close()
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+	}
+	return errors.Join(err, s.lock.Close())
 }
 
 // migrate creates the schema, or checks that an existing one is current.
@@ -183,7 +199,8 @@ func (s *Store) DeleteBucket(ctx context.Context, b gatehouse.BucketName) error 
 }
 
 // HeadBucket describes bucket b, or fails with ErrNoSuchBucket.
-func (s *Store) HeadBucket(ctx context.Context, b gatehouse.BucketName) (gatehouse.BucketInfo, error) {
+func (s *Store) HeadBucket(ctx context.Context,
+	b gatehouse.BucketName) (gatehouse.BucketInfo, error) {
 	var created int64
 	err := s.db.Reader().QueryRowContext(ctx, qBucketCreated, string(b)).Scan(&created)
 	if errors.Is(err, sql.ErrNoRows) {

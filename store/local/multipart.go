@@ -72,7 +72,8 @@ func getUpload(ctx context.Context, q querier, b gatehouse.BucketName, k gatehou
 	return up, err
 }
 
-func scanUpload(row interface{ Scan(...any) error }, b gatehouse.BucketName) (gatehouse.UploadInfo, error) {
+func scanUpload(row interface{ Scan(...any) error },
+	b gatehouse.BucketName) (gatehouse.UploadInfo, error) {
 	var (
 		up            = gatehouse.UploadInfo{Bucket: b}
 		id, key, meta string
@@ -102,7 +103,8 @@ func scanUpload(row interface{ Scan(...any) error }, b gatehouse.BucketName) (ga
 // any earlier upload of that number atomically. opts.Seal supplies the
 // part's size, ETag and checksum; a body or seal error stores nothing.
 func (s *Store) UploadPart(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey,
-	id gatehouse.UploadID, part int, body io.Reader, opts gatehouse.PutOptions) (gatehouse.PartInfo, error) {
+	id gatehouse.UploadID, part int, body io.Reader,
+	opts gatehouse.PutOptions) (gatehouse.PartInfo, error) {
 	if part < 1 || part > gatehouse.MaxPartNumber {
 		return gatehouse.PartInfo{}, gatehouse.ErrInvalidArgument.With(
 			"Part number must be an integer between 1 and 10000, inclusive")
@@ -146,7 +148,8 @@ func (s *Store) UploadPart(ctx context.Context, b gatehouse.BucketName, k gateho
 
 // replacePart inserts p, deleting any part of the same number, whose
 // blob it returns.
-func replacePart(ctx context.Context, tx *sqldb.Tx, id gatehouse.UploadID, p partRow) ([]string, error) {
+func replacePart(ctx context.Context, tx *sqldb.Tx, id gatehouse.UploadID,
+	p partRow) ([]string, error) {
 	var freed []string
 	var old string
 	err := tx.QueryRowContext(ctx, qPart, string(id), p.info.Number).Scan(&old)

@@ -126,7 +126,8 @@ func unquote(etag string) string {
 	return strings.TrimPrefix(strings.TrimSuffix(etag, `"`), `"`)
 }
 
-func currentObject(ctx context.Context, tx *sqldb.Tx, b gatehouse.BucketName, k gatehouse.ObjectKey) (*current, error) {
+func currentObject(ctx context.Context, tx *sqldb.Tx, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) (*current, error) {
 	var c current
 	err := tx.QueryRowContext(ctx, qCurrent, string(b), string(k)).Scan(&c.id, &c.etag)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -155,7 +156,8 @@ func deleteObject(ctx context.Context, tx *sqldb.Tx, id string) ([]string, error
 	return names, nil
 }
 
-func insertObject(ctx context.Context, tx *sqldb.Tx, info gatehouse.ObjectInfo, segs []segment) error {
+func insertObject(ctx context.Context, tx *sqldb.Tx, info gatehouse.ObjectInfo,
+	segs []segment) error {
 	meta, err := encodeMeta(info.Meta)
 	if err != nil {
 		return err
@@ -198,7 +200,8 @@ func readSegments(ctx context.Context, q querier, id string) ([]segment, error) 
 
 // DeleteObject removes key k. Deleting a missing key succeeds; a missing
 // bucket fails with ErrNoSuchBucket.
-func (s *Store) DeleteObject(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey) error {
+func (s *Store) DeleteObject(ctx context.Context, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) error {
 	var freed []string
 	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, b); err != nil {
@@ -222,7 +225,8 @@ func (s *Store) DeleteObject(ctx context.Context, b gatehouse.BucketName, k gate
 // keeps reading that version's bytes even if the key is overwritten or
 // deleted meanwhile: its blobs are pinned and not removed until it (and
 // every reader from its Range) is closed.
-func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey) (gatehouse.Object, error) {
+func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) (gatehouse.Object, error) {
 	// Hold the gate shared from reading the metadata until the blobs are
 	// pinned, so that no writer frees them in between (see free).
 	s.gate.RLock()
@@ -237,7 +241,8 @@ func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName, k gateho
 }
 
 // loadObject reads an object's metadata and segments in one statement.
-func (s *Store) loadObject(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey) (*object, error) {
+func (s *Store) loadObject(ctx context.Context, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) (*object, error) {
 	rows, err := s.db.Reader().QueryContext(ctx, qOpenObject, string(b), string(k))
 	if err != nil {
 		return nil, fmt.Errorf("read object: %w", err)

@@ -21,7 +21,8 @@ import (
 func blobFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var names []string
-	err := filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d fs.DirEntry, err error) error {
+	root := filepath.Join(dir, "blobs")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -60,7 +61,8 @@ func wantBlobCount(t *testing.T, dir string, n int) {
 	}
 }
 
-func putBytes(t *testing.T, s *local.Store, b gatehouse.BucketName, k gatehouse.ObjectKey, data []byte) gatehouse.ObjectInfo {
+func putBytes(t *testing.T, s *local.Store, b gatehouse.BucketName, k gatehouse.ObjectKey,
+	data []byte) gatehouse.ObjectInfo {
 	t.Helper()
 	body, seal := storetest.Hashing(bytes.NewReader(data))
 	info, err := s.PutObject(context.Background(), b, k, body, gatehouse.PutOptions{Seal: seal})
@@ -81,7 +83,8 @@ func partBytes(t *testing.T, s *local.Store, b gatehouse.BucketName, k gatehouse
 	return gatehouse.CompletePart{Number: n, ETag: p.ETag}
 }
 
-func readObject(t *testing.T, s *local.Store, b gatehouse.BucketName, k gatehouse.ObjectKey) string {
+func readObject(t *testing.T, s *local.Store, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) string {
 	t.Helper()
 	o, err := s.OpenObject(context.Background(), b, k)
 	if err != nil {
@@ -314,4 +317,17 @@ func TestReopenKeepsBucketsObjectsAndUploads(t *testing.T) {
 	if err != nil || len(ups.Uploads) != 1 || ups.Uploads[0].ID != id {
 		t.Errorf("uploads after reopen = %+v, %v", ups, err)
 	}
+}
+
+// A second store on a directory in use would sweep away the first one's
+// writes in flight; it must refuse to open instead.
+func TestSecondOpenOfADirectoryFails(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	if s2, err := local.Open(context.Background(), dir, local.Options{}); err == nil {
+		s2.Close()
+		t.Fatal("a second Open of a directory in use succeeded")
+	}
+	s.Close()
+	openStore(t, dir) // free again once closed
 }

@@ -32,7 +32,8 @@ var concurrencyTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 				defer wg.Done()
 				for r := range rounds {
 					v := 1 + w*rounds + r
-					if _, err := putOpts(s, b, "hot", version(v), gatehouse.PutOptions{}); err != nil {
+					_, err := putOpts(s, b, "hot", version(v), gatehouse.PutOptions{})
+					if err != nil {
 						errs <- err
 					}
 					// And a key of its own, written once.
@@ -114,7 +115,8 @@ var concurrencyTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		}
 		last := lp.Parts[n-1]
 		parts := []gatehouse.CompletePart{{Number: last.Number, ETag: last.ETag}}
-		if _, err := s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{}); err != nil {
+		_, err = s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{})
+		if err != nil {
 			t.Fatal(err)
 		}
 		sameBytes(t, "completed", readAll(t, s, b, "k"), contents[last.ETag])

@@ -66,11 +66,13 @@ var conditionTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		wantErr(t, "If-Match with a wrong ETag", err, gatehouse.ErrPreconditionFailed)
 		sameBytes(t, "after refused If-Match", readAll(t, s, b, "k"), []byte("v1"))
 
-		if _, err := putOpts(s, b, "k", []byte("v2"), gatehouse.PutOptions{IfMatch: v1.ETag}); err != nil {
+		_, err = putOpts(s, b, "k", []byte("v2"), gatehouse.PutOptions{IfMatch: v1.ETag})
+		if err != nil {
 			t.Fatalf("If-Match with the current quoted ETag: %v", err)
 		}
 		unquoted := trimQuotes(etagOf([]byte("v2")))
-		if _, err := putOpts(s, b, "k", []byte("v3"), gatehouse.PutOptions{IfMatch: unquoted}); err != nil {
+		_, err = putOpts(s, b, "k", []byte("v3"), gatehouse.PutOptions{IfMatch: unquoted})
+		if err != nil {
 			t.Fatalf("If-Match with the current unquoted ETag: %v", err)
 		}
 		sameBytes(t, "after If-Match writes", readAll(t, s, b, "k"), []byte("v3"))

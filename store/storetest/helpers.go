@@ -104,7 +104,8 @@ func uploadPart(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName,
 }
 
 // readAll opens k and reads all of its stored bytes.
-func readAll(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName, k gatehouse.ObjectKey) []byte {
+func readAll(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) []byte {
 	t.Helper()
 	o, err := s.OpenObject(context.Background(), b, k)
 	if err != nil {
@@ -156,7 +157,8 @@ func wantErr(t *testing.T, what string, err error, target *gatehouse.Error) {
 }
 
 // mustNotExist fails t unless k is absent.
-func mustNotExist(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName, k gatehouse.ObjectKey) {
+func mustNotExist(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) {
 	t.Helper()
 	o, err := s.OpenObject(context.Background(), b, k)
 	if err == nil {

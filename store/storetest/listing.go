@@ -26,7 +26,8 @@ func putKeys(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName, keys
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := putOpts(s, b, gatehouse.ObjectKey(k), []byte(k), gatehouse.PutOptions{}); err != nil {
+			_, err := putOpts(s, b, gatehouse.ObjectKey(k), []byte(k), gatehouse.PutOptions{})
+			if err != nil {
 				errs <- fmt.Errorf("put %q: %w", k, err)
 			}
 		}()
@@ -48,7 +49,8 @@ type listing struct {
 // listAll pages through a listing with opts, checking the page contract
 // on the way: at most Max entries per page, Next equal to the page's last
 // entry, and Truncated only when more follow.
-func listAll(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName, opts gatehouse.ListOptions) listing {
+func listAll(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName,
+	opts gatehouse.ListOptions) listing {
 	t.Helper()
 	max := opts.Max
 	if max == 0 {

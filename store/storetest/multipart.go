@@ -117,7 +117,8 @@ var multipartTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 			t.Fatalf("ListParts after replacing part 1 = %+v", lp.Parts)
 		}
 		parts := []gatehouse.CompletePart{{Number: 1, ETag: p1.ETag}, {Number: 2, ETag: etagOf(last)}}
-		if _, err := s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{}); err != nil {
+		_, err = s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{})
+		if err != nil {
 			t.Fatal(err)
 		}
 		sameBytes(t, "object with the replaced part", readAll(t, s, b, "k"), append(second, last...))
@@ -169,7 +170,8 @@ var multipartTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		ok := []gatehouse.CompletePart{
 			{Number: 1, ETag: trimQuotes(parts[0].ETag)}, {Number: 3, ETag: parts[2].ETag},
 		}
-		if _, err := s.CompleteMultipartUpload(ctx, b, "k", id, ok, gatehouse.PutOptions{}); err != nil {
+		_, err := s.CompleteMultipartUpload(ctx, b, "k", id, ok, gatehouse.PutOptions{})
+		if err != nil {
 			t.Fatalf("Complete after refusals: %v", err)
 		}
 		sameBytes(t, "completed", readAll(t, s, b, "k"), append(append([]byte{}, big1...), big2...))
@@ -203,7 +205,8 @@ var multipartTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		}
 		_, err := s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{})
 		wantErr(t, "Complete after Abort", err, gatehouse.ErrNoSuchUpload)
-		wantErr(t, "Abort after Abort", s.AbortMultipartUpload(ctx, b, "k", id), gatehouse.ErrNoSuchUpload)
+		wantErr(t, "Abort after Abort", s.AbortMultipartUpload(ctx, b, "k", id),
+			gatehouse.ErrNoSuchUpload)
 		mustNotExist(t, s, b, "k")
 	},
 	"PartNumberOutOfRangeIsRejected": func(t *testing.T, s gatehouse.ObjectStore) {
@@ -266,7 +269,8 @@ var multipartTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		}
 		defer old.Close()
 		id, parts := upload(t, s, b, "k", []byte("multi"))
-		if _, err := s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{}); err != nil {
+		_, err = s.CompleteMultipartUpload(ctx, b, "k", id, parts, gatehouse.PutOptions{})
+		if err != nil {
 			t.Fatal(err)
 		}
 		sameBytes(t, "new", readAll(t, s, b, "k"), []byte("multi"))

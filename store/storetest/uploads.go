@@ -77,7 +77,8 @@ var uploadListingTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		ctx := context.Background()
 		b := newBucket(t, s)
 		for _, k := range []string{"x/1", "x/2", "y/deep/1", "y/top", "z"} {
-			if _, err := s.CreateMultipartUpload(ctx, b, gatehouse.ObjectKey(k), gatehouse.PutOptions{}); err != nil {
+			_, err := s.CreateMultipartUpload(ctx, b, gatehouse.ObjectKey(k), gatehouse.PutOptions{})
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -129,7 +130,8 @@ var uploadListingTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		id1, parts := upload(t, s, b, "done", []byte("x"))
 		id2, _ := upload(t, s, b, "aborted")
 		id3, _ := upload(t, s, b, "open")
-		if _, err := s.CompleteMultipartUpload(ctx, b, "done", id1, parts, gatehouse.PutOptions{}); err != nil {
+		_, err := s.CompleteMultipartUpload(ctx, b, "done", id1, parts, gatehouse.PutOptions{})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if err := s.AbortMultipartUpload(ctx, b, "aborted", id2); err != nil {

@@ -447,6 +447,41 @@ aws_checksum() {
 	same "$src" "$got"
 }
 
+# Keys whose canonical URI is easy to get wrong: a literal '%', '//', a
+# leading or trailing '/', '.' and '..' segments, and the characters
+# RFC 3986 leaves unreserved or sub-delims.
+AWKWARD_KEYS=('pct%20lit%zz.txt' 'x//y' 'dir/' '/lead' 'dot/./x' 'dots/../y'
+	"sub~!*()'&=;:@,\$.txt")
+
+aws_awkward_keys() {
+	local k got=$AWS_OUT/awkward.out listed=$AWS_OUT/awkward.json
+	for k in "${AWKWARD_KEYS[@]}"; do
+		printf 'content of [%s]\n' "$k" >"$AWS_OUT/awkward.in"
+		awsc s3api put-object --bucket "$AWS_BUCKET" --key "awk/$k" \
+			--body "$AWS_OUT/awkward.in" >/dev/null
+		awsc s3api get-object --bucket "$AWS_BUCKET" --key "awk/$k" "$got" >/dev/null
+		same "$AWS_OUT/awkward.in" "$got"
+	done
+	# The listing names each key exactly, in byte order.
+	awsc s3api list-objects-v2 --bucket "$AWS_BUCKET" --prefix awk/ >"$listed"
+	diff <(printf 'awk/%s\n' "${AWKWARD_KEYS[@]}" | LC_ALL=C sort) \
+		<("$PY" -c 'import json, sys
+for o in json.load(open(sys.argv[1]))["Contents"]: print(o["Key"])' "$listed")
+	awsc s3 rm --recursive "s3://$AWS_BUCKET/awk/"
+}
+
+# aws_presign_path: a presigned URL whose path has '//', fetched with curl
+# keeping the path exactly as signed.
+aws_presign_path() {
+	local url got=$AWS_OUT/presigned-path
+	awsc s3 cp "$F/odd.txt" "s3://$AWS_BUCKET/pp//x/./y"
+	url=$(awsc s3 presign "s3://$AWS_BUCKET/pp//x/./y" --expires-in 300)
+	echo "$url"
+	curl -fsS --path-as-is --max-time 60 -o "$got" "$url"
+	same "$F/odd.txt" "$got"
+	awsc s3 rm "s3://$AWS_BUCKET/pp//x/./y"
+}
+
 aws_rb() {
 	awsc s3 rb --force "s3://$AWS_BUCKET"
 	if awsc s3api head-bucket --bucket "$AWS_BUCKET" 2>/dev/null; then
@@ -477,12 +512,14 @@ aws_suite() {
 	check "$label s3 presign + curl" aws_presign small.bin "$F/small.bin"
 	check "$label s3 presign + curl, key with spaces, +, unicode" \
 		aws_presign "$ODD_KEY" "$F/odd.txt"
+	check "$label s3 presign + curl, path with // and ./" aws_presign_path
 	check "$label presigned URL with a tampered signature is refused" aws_presign_tampered
 	if [[ $label == v1 ]]; then
 		check "$label default SigV2 presign is refused with an S3 error" aws_sigv2_refused
 	fi
 	check "$label put/get-object --checksum-algorithm CRC32" aws_checksum CRC32
 	check "$label put/get-object --checksum-algorithm SHA256" aws_checksum SHA256
+	check "$label s3api put/get/list keys with %, //, /, ., .., sub-delims" aws_awkward_keys
 	check "$label s3 rb --force" aws_rb
 }
 

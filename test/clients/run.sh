@@ -116,7 +116,11 @@ AWS_V1_BIN=$(find_aws_v1 || true)
 # ---- build and start the server ------------------------------------------
 
 section "build"
-(cd "$REPO" && go build -o "$TMP/gatehouse" ./cmd/gatehouse)
+if ! (cd "$REPO" && go build -o "$TMP/gatehouse" ./cmd/gatehouse) >"$TMP/build.out" 2>&1; then
+	fail "go build ./cmd/gatehouse" "$TMP/build.out"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 log "built $TMP/gatehouse"
 
 # From here on nothing may read or write the user's home directory.

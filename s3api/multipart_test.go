@@ -469,6 +469,30 @@ func TestMultipartChecksums(t *testing.T) {
 		}
 	})
 
+	t.Run("a part sent without a checksum gets the upload's computed", func(t *testing.T) {
+		u := startUpload(t, srv.S3, bucket, "computed", types.ChecksumAlgorithmCrc32c)
+		path := "/" + bucket + "/computed?partNumber=1&uploadId=" + u.id
+		resp, body := s3test.Do(t, srv.Request(t, "PUT", path, nil, p2))
+		if resp.StatusCode != 200 {
+			t.Fatalf("raw upload part: %d %s", resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("X-Amz-Checksum-Crc32c"); got != crc32cBase64(p2) {
+			t.Errorf("part CRC32C = %q, want %q computed by the server", got, crc32cBase64(p2))
+		}
+		u.done = append(u.done, types.CompletedPart{
+			PartNumber: aws.Int32(1), ETag: aws.String(resp.Header.Get("ETag")),
+		})
+		res, err := u.complete()
+		if err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+		want := fmt.Sprintf("%s-1", crc32cBase64(binary.BigEndian.AppendUint32(nil,
+			crc32.Checksum(p2, crc32.MakeTable(crc32.Castagnoli)))))
+		if got := aws.ToString(res.ChecksumCRC32C); got != want {
+			t.Errorf("composite CRC32C = %q, want %q", got, want)
+		}
+	})
+
 	t.Run("a part with another algorithm is refused", func(t *testing.T) {
 		u := startUpload(t, srv.S3, bucket, "mixed", types.ChecksumAlgorithmCrc32)
 		_, err := srv.S3.UploadPart(ctx, &s3.UploadPartInput{

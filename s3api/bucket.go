@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"gatehouse.dev/gatehouse"
@@ -36,9 +37,11 @@ func s3Time(t time.Time) string {
 }
 
 type listBucketsResult struct {
-	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListAllMyBucketsResult"`
-	Owner   owner
-	Buckets []bucketEntry `xml:"Buckets>Bucket"`
+	XMLName           xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListAllMyBucketsResult"`
+	Owner             owner
+	Buckets           []bucketEntry `xml:"Buckets>Bucket"`
+	Prefix            string        `xml:",omitempty"`
+	ContinuationToken string        `xml:",omitempty"`
 }
 
 type bucketEntry struct {
@@ -47,16 +50,45 @@ type bucketEntry struct {
 	BucketRegion string
 }
 
-// listBuckets answers ListBuckets with every bucket, in one page.
+// maxBuckets bounds the max-buckets parameter of ListBuckets (Amazon S3
+// API Reference, ListBuckets).
+const maxBuckets = 10000
+
+// listBuckets answers ListBuckets, honouring prefix, max-buckets and
+// continuation-token. Without max-buckets every bucket is one page.
 func (h *handler) listBuckets(w *responseWriter, q *s3req) error {
+	limit, err := parseMax(q.query, "max-buckets", maxBuckets)
+	if err != nil {
+		return err
+	}
+	if q.query.Has("max-buckets") && limit == 0 {
+		return gatehouse.ErrInvalidArgument.With("max-buckets must be between 1 and %d",
+			maxBuckets)
+	}
+	after := ""
+	if q.query.Has("continuation-token") {
+		if after, err = decodeToken(q.query.Get("continuation-token")); err != nil {
+			return err
+		}
+	}
 	buckets, err := h.store.ListBuckets(q.ctx)
 	if err != nil {
 		return fmt.Errorf("list buckets: %w", err)
 	}
-	res := listBucketsResult{Owner: q.owner(), Buckets: []bucketEntry{}}
+
+	prefix := q.query.Get("prefix")
+	res := listBucketsResult{Owner: q.owner(), Buckets: []bucketEntry{}, Prefix: prefix}
 	for _, b := range buckets {
+		name := string(b.Name)
+		if !strings.HasPrefix(name, prefix) || name <= after {
+			continue
+		}
+		if len(res.Buckets) == limit {
+			res.ContinuationToken = encodeToken(res.Buckets[limit-1].Name)
+			break
+		}
 		res.Buckets = append(res.Buckets, bucketEntry{
-			Name:         string(b.Name),
+			Name:         name,
 			CreationDate: s3Time(b.Created),
 			BucketRegion: h.region,
 		})

@@ -79,6 +79,41 @@ func TestBucketLifecycleWithTheAWSSDK(t *testing.T) {
 	wantError(t, err, "NoSuchBucket", 404)
 }
 
+func TestListBucketsPagesAndFilters(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	names := []string{"alpha-1", "alpha-2", "alpha-3", "beta-1", "gamma-1"}
+	for _, n := range []string{"gamma-1", "alpha-2", "beta-1", "alpha-3", "alpha-1"} {
+		if _, err := srv.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(in *s3.ListBucketsInput) []string {
+		t.Helper()
+		var got []string
+		p := s3.NewListBucketsPaginator(srv.S3, in)
+		for pages := 0; p.HasMorePages(); pages++ {
+			if pages > 10 {
+				t.Fatal("bucket listing does not end")
+			}
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range out.Buckets {
+				got = append(got, aws.ToString(b.Name))
+			}
+		}
+		return got
+	}
+	if diff := cmp.Diff(names, list(&s3.ListBucketsInput{MaxBuckets: aws.Int32(2)})); diff != "" {
+		t.Errorf("pages of 2 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(names[:3], list(&s3.ListBucketsInput{Prefix: aws.String("alpha-")})); diff != "" {
+		t.Errorf("prefix alpha- (-want +got):\n%s", diff)
+	}
+}
+
 func TestBucketLifecycleWithMinio(t *testing.T) {
 	srv := s3test.Start(t)
 	ctx := context.Background()

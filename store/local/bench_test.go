@@ -237,3 +237,13 @@ func BenchmarkObject64MiB(b *testing.B) {
 		}
 	})
 }
+
+// TestMain removes the shared listing store, which outlives any one
+// benchmark.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if listing10k.dir != "" {
+		os.RemoveAll(listing10k.dir)
+	}
+	os.Exit(code)
+}

@@ -233,7 +233,8 @@ func TestBadDigestsAreRefusedAndNothingIsStored(t *testing.T) {
 	}
 
 	t.Run("a trailer checksum of other bytes", func(t *testing.T) {
-		framed := "d\r\nthe real body\r\n0\r\nx-amz-checksum-crc32:" + crc32Base64([]byte("x")) + "\r\n\r\n"
+		framed := "d\r\nthe real body\r\n0\r\n" +
+			"x-amz-checksum-crc32:" + crc32Base64([]byte("x")) + "\r\n\r\n"
 		h := http.Header{
 			"Content-Encoding":             {"aws-chunked"},
 			"X-Amz-Decoded-Content-Length": {"13"},

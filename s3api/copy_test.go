@@ -153,7 +153,9 @@ func TestCopySourceConditions(t *testing.T) {
 		{"if-match differs", func(in *s3.CopyObjectInput) {
 			in.CopySourceIfMatch = aws.String(`"other"`)
 		}, false},
-		{"if-none-match matches", func(in *s3.CopyObjectInput) { in.CopySourceIfNoneMatch = &etag }, false},
+		{"if-none-match matches", func(in *s3.CopyObjectInput) {
+			in.CopySourceIfNoneMatch = &etag
+		}, false},
 		{"if-none-match differs", func(in *s3.CopyObjectInput) {
 			in.CopySourceIfNoneMatch = aws.String(`"other"`)
 		}, true},
@@ -250,7 +252,8 @@ func TestCopyKeepsOrRecomputesTheChecksum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := aws.ToString(out.CopyObjectResult.ChecksumSHA256), sha256Base64([]byte(body)); got != want {
+	got, want := aws.ToString(out.CopyObjectResult.ChecksumSHA256), sha256Base64([]byte(body))
+	if got != want {
 		t.Errorf("copy SHA256 = %q, want %q", got, want)
 	}
 	out, err = srv.S3.CopyObject(ctx, &s3.CopyObjectInput{
@@ -260,7 +263,8 @@ func TestCopyKeepsOrRecomputesTheChecksum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := aws.ToString(out.CopyObjectResult.ChecksumCRC32), crc32Base64([]byte(body)); got != want {
+	got, want = aws.ToString(out.CopyObjectResult.ChecksumCRC32), crc32Base64([]byte(body))
+	if got != want {
 		t.Errorf("copy CRC32 = %q, want %q", got, want)
 	}
 }
@@ -270,7 +274,9 @@ func TestCopySourceHeaderForms(t *testing.T) {
 	srv := s3test.Start(t)
 	bucket := newBucket(t, srv)
 	put(t, srv.S3, bucket, "a?b", []byte("question"))
-	for _, src := range []string{"/" + bucket + "/a%3Fb", bucket + "/a%3Fb", bucket + "/a%3Fb?versionId=null"} {
+	for _, src := range []string{
+		"/" + bucket + "/a%3Fb", bucket + "/a%3Fb", bucket + "/a%3Fb?versionId=null",
+	} {
 		h := http.Header{"X-Amz-Copy-Source": {src}}
 		resp, body := s3test.Do(t, srv.Request(t, "PUT", "/"+bucket+"/dst", h, nil))
 		if resp.StatusCode != 200 || !strings.Contains(string(body), "<CopyObjectResult") {

@@ -225,7 +225,8 @@ func TestHeadErrorsHaveNoBody(t *testing.T) {
 // panicStore panics when an object is opened.
 type panicStore struct{ gatehouse.ObjectStore }
 
-func (panicStore) OpenObject(context.Context, gatehouse.BucketName, gatehouse.ObjectKey) (gatehouse.Object, error) {
+func (panicStore) OpenObject(context.Context, gatehouse.BucketName,
+	gatehouse.ObjectKey) (gatehouse.Object, error) {
 	panic("store exploded at /var/lib/secret-path")
 }
 
@@ -243,7 +244,8 @@ func TestPanicBecomesInternalErrorWithTheStackInTheLog(t *testing.T) {
 	bucket := newBucket(t, srv)
 	resp, body := s3test.Do(t, srv.Request(t, "GET", "/"+bucket+"/k", nil, nil))
 	var e xmlError
-	if err := xmlUnmarshal(body, &e); err != nil || resp.StatusCode != 500 || e.Code != "InternalError" {
+	err := xmlUnmarshal(body, &e)
+	if err != nil || resp.StatusCode != 500 || e.Code != "InternalError" {
 		t.Fatalf("= %d %q, want 500 InternalError", resp.StatusCode, body)
 	}
 	if strings.Contains(string(body), "secret-path") {
@@ -269,7 +271,8 @@ func TestInternalErrorDetailGoesToTheLogOnly(t *testing.T) {
 	}))
 	resp, body := s3test.Do(t, srv.Request(t, "GET", "/", nil, nil))
 	var e xmlError
-	if err := xmlUnmarshal(body, &e); err != nil || resp.StatusCode != 500 || e.Code != "InternalError" {
+	err := xmlUnmarshal(body, &e)
+	if err != nil || resp.StatusCode != 500 || e.Code != "InternalError" {
 		t.Fatalf("= %d %q, want 500 InternalError", resp.StatusCode, body)
 	}
 	if strings.Contains(string(body), "disk on fire") {
@@ -428,10 +431,12 @@ func signedAs(t *testing.T, srv *s3test.Server, id, secret string, at time.Time)
 }
 
 // presigned returns a presigned GET for bucket/key valid for d.
-func presigned(t *testing.T, srv *s3test.Server, bucket, key string, d time.Duration) *http.Request {
+func presigned(t *testing.T, srv *s3test.Server, bucket, key string,
+	d time.Duration) *http.Request {
 	t.Helper()
 	p := s3.NewPresignClient(srv.S3HTTP, s3.WithPresignExpires(d))
-	out, err := p.PresignGetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	in := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
+	out, err := p.PresignGetObject(context.Background(), in)
 	if err != nil {
 		t.Fatalf("presign: %v", err)
 	}

@@ -36,7 +36,8 @@ type upload struct {
 	done   []types.CompletedPart
 }
 
-func startUpload(t *testing.T, c *s3.Client, bucket, key string, alg types.ChecksumAlgorithm) *upload {
+func startUpload(t *testing.T, c *s3.Client, bucket, key string,
+	alg types.ChecksumAlgorithm) *upload {
 	t.Helper()
 	out, err := c.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{
 		Bucket: &bucket, Key: &key, ChecksumAlgorithm: alg,
@@ -92,7 +93,9 @@ func TestMultipartUploadLifecycle(t *testing.T) {
 		t.Errorf("uploads = %+v, want the one in progress", uploads.Uploads)
 	}
 
-	parts, err := srv.S3.ListParts(ctx, &s3.ListPartsInput{Bucket: &bucket, Key: aws.String("movie.mp4"), UploadId: &u.id})
+	parts, err := srv.S3.ListParts(ctx, &s3.ListPartsInput{
+		Bucket: &bucket, Key: aws.String("movie.mp4"), UploadId: &u.id,
+	})
 	if err != nil {
 		t.Fatalf("list parts: %v", err)
 	}
@@ -105,7 +108,9 @@ func TestMultipartUploadLifecycle(t *testing.T) {
 	for _, p := range parts.Parts {
 		got = append(got, partView{aws.ToInt32(p.PartNumber), aws.ToInt64(p.Size), aws.ToString(p.ETag)})
 	}
-	want := []partView{{1, 5 * mib, md5ETag(p1)}, {2, 5 * mib, md5ETag(p2)}, {3, mib + 17, md5ETag(p3)}}
+	want := []partView{
+		{1, 5 * mib, md5ETag(p1)}, {2, 5 * mib, md5ETag(p2)}, {3, mib + 17, md5ETag(p3)},
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parts (-want +got):\n%s", diff)
 	}
@@ -133,7 +138,9 @@ func TestMultipartUploadLifecycle(t *testing.T) {
 	if got := get(t, srv.S3, bucket, "movie.mp4"); !bytes.Equal(got, whole) {
 		t.Errorf("completed object differs from its parts (%d bytes)", len(got))
 	}
-	head, err := srv.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("movie.mp4")})
+	head, err := srv.S3.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket: &bucket, Key: aws.String("movie.mp4"),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +163,8 @@ func TestMultipartUploadLifecycle(t *testing.T) {
 		t.Errorf("part 2: %d bytes equal=%v, parts count %d", len(b), bytes.Equal(b, p2),
 			aws.ToInt32(second.PartsCount))
 	}
-	if got := aws.ToString(second.ContentRange); got != fmt.Sprintf("bytes %d-%d/%d", 5*mib, 10*mib-1, len(whole)) {
+	wantRange := fmt.Sprintf("bytes %d-%d/%d", 5*mib, 10*mib-1, len(whole))
+	if got := aws.ToString(second.ContentRange); got != wantRange {
 		t.Errorf("part 2 Content-Range = %q", got)
 	}
 
@@ -179,7 +187,9 @@ func TestMultipartAbort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("abort: %v", err)
 	}
-	_, err = srv.S3.ListParts(ctx, &s3.ListPartsInput{Bucket: &bucket, Key: aws.String("abandoned"), UploadId: &u.id})
+	_, err = srv.S3.ListParts(ctx, &s3.ListPartsInput{
+		Bucket: &bucket, Key: aws.String("abandoned"), UploadId: &u.id,
+	})
 	wantError(t, err, "NoSuchUpload", 404)
 	_, err = srv.S3.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket: &bucket, Key: aws.String("abandoned"), UploadId: &u.id, PartNumber: aws.Int32(2),
@@ -261,7 +271,9 @@ func TestCompleteMultipartUploadErrors(t *testing.T) {
 	t.Run("a part that was never uploaded", func(t *testing.T) {
 		u := startUpload(t, srv.S3, bucket, "missing-part", "")
 		u.part(1, big, "")
-		u.done = append(u.done, types.CompletedPart{PartNumber: aws.Int32(2), ETag: aws.String(md5ETag(small))})
+		u.done = append(u.done, types.CompletedPart{
+			PartNumber: aws.Int32(2), ETag: aws.String(md5ETag(small)),
+		})
 		_, err := u.complete()
 		wantError(t, err, "InvalidPart", 400)
 	})
@@ -332,7 +344,8 @@ func TestUploadPartArgumentErrors(t *testing.T) {
 	}
 	// 10,000 is the last valid part number.
 	path := fmt.Sprintf("/%s/k?partNumber=10000&uploadId=%s", bucket, u.id)
-	if resp, body := s3test.Do(t, srv.Request(t, "PUT", path, nil, []byte("x"))); resp.StatusCode != 200 {
+	resp, body := s3test.Do(t, srv.Request(t, "PUT", path, nil, []byte("x")))
+	if resp.StatusCode != 200 {
 		t.Errorf("partNumber=10000: %d %s", resp.StatusCode, body)
 	}
 }
@@ -460,7 +473,8 @@ func TestMultipartChecksums(t *testing.T) {
 			t.Fatalf("complete: %v", err)
 		}
 		want := crc64Base64(whole)
-		if got := aws.ToString(res.ChecksumCRC64NVME); got != want || res.ChecksumType != types.ChecksumTypeFullObject {
+		got := aws.ToString(res.ChecksumCRC64NVME)
+		if got != want || res.ChecksumType != types.ChecksumTypeFullObject {
 			t.Errorf("complete CRC64NVME = %s %s, want %s FULL_OBJECT", got, res.ChecksumType, want)
 		}
 		// A full-object checksum is validated by the SDK on GET.

@@ -140,6 +140,17 @@ func (h *handler) getObject(w *responseWriter, q *s3req) error {
 	}
 	defer body.Close()
 
+	status := spanHeaders(hdr, q, info, s)
+	w.WriteHeader(status)
+	if _, err := copyOut(w, body); err != nil {
+		return fmt.Errorf("send object: %w", err)
+	}
+	return nil
+}
+
+// spanHeaders sets the response headers for span s of an object and
+// returns the status: 206 for a part or range, else 200.
+func spanHeaders(hdr http.Header, q *s3req, info gatehouse.ObjectInfo, s span) int {
 	setObjectHeaders(hdr, info)
 	applyOverrides(hdr, q.query)
 	if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") &&
@@ -148,17 +159,12 @@ func (h *handler) getObject(w *responseWriter, q *s3req) error {
 		setChecksumHeaders(hdr, info.Checksum)
 	}
 	hdr.Set("Content-Length", strconv.FormatInt(s.length, 10))
-	status := http.StatusOK
-	if s.partial {
-		status = http.StatusPartialContent
-		hdr.Set("Content-Range",
-			fmt.Sprintf("bytes %d-%d/%d", s.off, s.off+s.length-1, info.Size))
+	if !s.partial {
+		return http.StatusOK
 	}
-	w.WriteHeader(status)
-	if _, err := copyOut(w, body); err != nil {
-		return fmt.Errorf("send object: %w", err)
-	}
-	return nil
+	hdr.Set("Content-Range",
+		fmt.Sprintf("bytes %d-%d/%d", s.off, s.off+s.length-1, info.Size))
+	return http.StatusPartialContent
 }
 
 // deleteObject removes a key; removing a missing key succeeds, as in S3.

@@ -59,7 +59,8 @@ func TestObjectMetadataIsStoredAndReturned(t *testing.T) {
 		Metadata: map[string]string{"color": "blue", "shape": "round thing"},
 	}
 
-	head, err := srv.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("page.html")})
+	key := aws.String("page.html")
+	head, err := srv.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: key})
 	if err != nil {
 		t.Fatalf("head: %v", err)
 	}
@@ -73,7 +74,7 @@ func TestObjectMetadataIsStoredAndReturned(t *testing.T) {
 		t.Errorf("head (-want +got):\n%s", diff)
 	}
 
-	obj, err := srv.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("page.html")})
+	obj, err := srv.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: key})
 	if err != nil {
 		t.Fatalf("get: %v", err)
 	}

@@ -255,8 +255,11 @@ func (h *handler) completeUpload(w *responseWriter, q *s3req) error {
 	if err := writeConditions(q.r.Header, &opts); err != nil {
 		return err
 	}
+	// Here x-amz-checksum-* describe the object, not the XML body; only
+	// Content-MD5 is about the body.
+	bodySums := http.Header{"Content-Md5": q.r.Header.Values("Content-Md5")}
 	var body completeMultipartUpload
-	if err := readXML(q, maxCompleteXML, &body); err != nil {
+	if err := readXMLChecked(q, maxCompleteXML, &body, bodySums); err != nil {
 		if errors.Is(err, io.EOF) {
 			return gatehouse.ErrMalformedXML
 		}
@@ -267,6 +270,9 @@ func (h *handler) completeUpload(w *responseWriter, q *s3req) error {
 		return err
 	}
 
+	if err := h.checkWholeObject(q, parts); err != nil {
+		return err
+	}
 	id := gatehouse.UploadID(q.query.Get("uploadId"))
 	info, err := h.store.CompleteMultipartUpload(q.ctx, q.bucket, q.key, id, parts, opts)
 	if err != nil {
@@ -303,6 +309,100 @@ func completeParts(in []completePart) ([]gatehouse.CompletePart, error) {
 		})
 	}
 	return out, nil
+}
+
+// checkWholeObject verifies, before anything is published, the optional
+// whole-object expectations of CompleteMultipartUpload: the object's
+// checksum in x-amz-checksum-<algorithm> and its size in
+// x-amz-mp-object-size (Amazon S3 API Reference, CompleteMultipartUpload).
+// Both are computed from the stored parts the request lists; parts that
+// do not exist are left for the store to refuse as InvalidPart.
+func (h *handler) checkWholeObject(q *s3req, parts []gatehouse.CompletePart) error {
+	alg, want := requestChecksum(q.r.Header)
+	wantSize := q.r.Header.Get("X-Amz-Mp-Object-Size")
+	if want == "" && wantSize == "" {
+		return nil
+	}
+	u, stored, err := h.allParts(q)
+	if err != nil {
+		return err
+	}
+	var sums []string
+	var sizes []int64
+	var total int64
+	for _, p := range parts {
+		sp, ok := stored[p.Number]
+		if !ok {
+			return nil
+		}
+		sums, sizes = append(sums, sp.Checksum.Value), append(sizes, sp.Size)
+		total += sp.Size
+	}
+	if wantSize != "" && wantSize != strconv.FormatInt(total, 10) {
+		return gatehouse.ErrInvalidRequest.With(
+			"The provided x-amz-mp-object-size %q does not match the object size %d",
+			wantSize, total)
+	}
+	if want == "" {
+		return nil
+	}
+	return checkObjectChecksum(u, alg, want, sums, sizes)
+}
+
+// checkObjectChecksum compares a client's whole-object checksum with the
+// one the listed parts make under the upload's checksum type.
+func checkObjectChecksum(u gatehouse.UploadInfo, alg gatehouse.ChecksumAlgorithm, want string,
+	sums []string, sizes []int64) error {
+	if alg != u.ChecksumAlgorithm {
+		return gatehouse.ErrInvalidRequest.With("The upload was created with the %q checksum "+
+			"algorithm, not %s", u.ChecksumAlgorithm, alg)
+	}
+	var got string
+	var err error
+	if u.ChecksumType == gatehouse.ChecksumTypeFullObject {
+		got, err = checksum.FullObject(alg, sums, sizes)
+	} else {
+		got, err = checksum.Composite(alg, sums)
+	}
+	if err != nil {
+		return fmt.Errorf("combine part checksums: %w", err)
+	}
+	// A composite value may be given with or without its "-N" suffix.
+	bare := func(v string) string { b, _, _ := strings.Cut(v, "-"); return b }
+	if bare(got) != bare(want) {
+		return gatehouse.ErrInvalidChecksum.With("The %s you specified did not match the "+
+			"calculated checksum.", checksumHeader(alg))
+	}
+	return nil
+}
+
+// requestChecksum returns the first x-amz-checksum-<algorithm> header of h.
+func requestChecksum(h http.Header) (gatehouse.ChecksumAlgorithm, string) {
+	for _, alg := range checksum.Algorithms {
+		if v := h.Get(checksumHeader(alg)); v != "" {
+			return alg, v
+		}
+	}
+	return gatehouse.ChecksumNone, ""
+}
+
+// allParts reads every part of the request's upload, page by page.
+func (h *handler) allParts(q *s3req) (gatehouse.UploadInfo, map[int]gatehouse.PartInfo, error) {
+	id := gatehouse.UploadID(q.query.Get("uploadId"))
+	parts := make(map[int]gatehouse.PartInfo)
+	for marker := 0; ; {
+		res, err := h.store.ListParts(q.ctx, q.bucket, q.key, id, marker, 1000)
+		if err != nil {
+			return res.Upload, nil, fmt.Errorf("list parts: %w", err)
+		}
+		for _, p := range res.Parts {
+			parts[p.Number] = p
+		}
+		if !res.Truncated || len(res.Parts) == 0 {
+			return res.Upload, parts, nil
+		}
+		marker = res.NextMarker
+	}
 }
 
 // objectURL is the URL of the request's object, for result bodies.

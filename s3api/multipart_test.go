@@ -483,6 +483,37 @@ func TestMultipartChecksums(t *testing.T) {
 		}
 	})
 
+	t.Run("whole-object checksum and size are checked before publishing", func(t *testing.T) {
+		in, err := srv.S3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+			Bucket: &bucket, Key: aws.String("full"), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+			ChecksumType: types.ChecksumTypeFullObject,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &upload{t: t, c: srv.S3, bucket: bucket, key: "full", id: aws.ToString(in.UploadId)}
+		u.part(1, p1, "")
+		u.part(2, p2, "")
+		completeWith := func(crc string, size int64) error {
+			_, err := srv.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+				Bucket: &bucket, Key: aws.String("full"), UploadId: &u.id,
+				ChecksumCRC32: &crc, ChecksumType: types.ChecksumTypeFullObject,
+				MpuObjectSize: &size, MultipartUpload: &types.CompletedMultipartUpload{Parts: u.done},
+			})
+			return err
+		}
+		wantError(t, completeWith(crc32Base64([]byte("other")), int64(len(whole))), "BadDigest", 400)
+		wantError(t, completeWith(crc32Base64(whole), 12), "InvalidRequest", 400)
+		_, err = srv.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("full")})
+		wantError(t, err, "NotFound", 404)
+		if err := completeWith(crc32Base64(whole), int64(len(whole))); err != nil {
+			t.Fatalf("complete with the right checksum and size: %v", err)
+		}
+		if got := get(t, srv.S3, bucket, "full"); !bytes.Equal(got, whole) {
+			t.Error("full-object upload differs")
+		}
+	})
+
 	t.Run("a part sent without a checksum gets the upload's computed", func(t *testing.T) {
 		u := startUpload(t, srv.S3, bucket, "computed", types.ChecksumAlgorithmCrc32c)
 		path := "/" + bucket + "/computed?partNumber=1&uploadId=" + u.id

@@ -97,8 +97,10 @@ var unsupported = []string{
 	"select", "tagging", "torrent", "versions", "website",
 }
 
-func notImplemented(what string) operation {
-	return operation{name: "Unsupported", run: func(*responseWriter, *s3req) error {
+// notImplemented answers an operation Gatehouse lacks; the access record
+// names what was asked for.
+func notImplemented(op, what string) operation {
+	return operation{name: op, run: func(*responseWriter, *s3req) error {
 		return gatehouse.ErrNotImplemented.With("%s is not implemented", what)
 	}}
 }
@@ -116,7 +118,7 @@ func unsupportedSubresource(q *s3req) string {
 
 func (h *handler) routeBucket(q *s3req) operation {
 	if s := unsupportedSubresource(q); s != "" {
-		return notImplemented("The " + s + " subresource")
+		return notImplemented("Unsupported:"+s, "The "+s+" subresource")
 	}
 	has := q.query.Has
 	switch q.r.Method {
@@ -139,9 +141,9 @@ func (h *handler) routeBucket(q *s3req) operation {
 	case http.MethodPut:
 		switch {
 		case has("versioning"):
-			return notImplemented("PutBucketVersioning")
+			return notImplemented("PutBucketVersioning", "PutBucketVersioning")
 		case has("acl"):
-			return notImplemented("PutBucketAcl")
+			return notImplemented("PutBucketAcl", "PutBucketAcl")
 		}
 		return operation{"CreateBucket", gatehouse.ActionAdmin, h.createBucket}
 	case http.MethodDelete:
@@ -156,7 +158,7 @@ func (h *handler) routeBucket(q *s3req) operation {
 
 func (h *handler) routeObject(q *s3req) operation {
 	if s := unsupportedSubresource(q); s != "" {
-		return notImplemented("The " + s + " subresource")
+		return notImplemented("Unsupported:"+s, "The "+s+" subresource")
 	}
 	has := q.query.Has
 	switch q.r.Method {
@@ -193,7 +195,7 @@ func (h *handler) routeObjectPut(q *s3req) operation {
 	copying := q.r.Header.Get("X-Amz-Copy-Source") != ""
 	switch {
 	case has("acl"):
-		return notImplemented("PutObjectAcl")
+		return notImplemented("PutObjectAcl", "PutObjectAcl")
 	case has("uploadId") && copying:
 		return operation{"UploadPartCopy", gatehouse.ActionWrite, h.uploadPartCopy}
 	case has("uploadId"):

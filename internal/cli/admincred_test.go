@@ -44,6 +44,7 @@ func TestGeneratedKeysHaveTheDocumentedShapeAndDiffer(t *testing.T) {
 
 func TestValidateRefusesKeysClientsCannotUse(t *testing.T) {
 	good := adminKeys{AccessKeyID: "GHEXAMPLEKEY00001", Secret: "0123456789abcdef+/=-_"}
+	tooLong := gatehouse.AccessKeyID(strings.Repeat("A", 129))
 	if err := good.validate(); err != nil {
 		t.Fatalf("valid keys refused: %v", err)
 	}
@@ -54,7 +55,7 @@ func TestValidateRefusesKeysClientsCannotUse(t *testing.T) {
 		{"short access key ID", adminKeys{"GHSHORT", good.Secret}},
 		{"access key ID with slash", adminKeys{"GHEXAMPLE/KEY0001", good.Secret}},
 		{"access key ID with space", adminKeys{"GHEXAMPLE KEY0001", good.Secret}},
-		{"access key ID too long", adminKeys{gatehouse.AccessKeyID(strings.Repeat("A", 129)), good.Secret}},
+		{"access key ID too long", adminKeys{tooLong, good.Secret}},
 		{"short secret", adminKeys{good.AccessKeyID, "tooshort"}},
 		{"secret with space", adminKeys{good.AccessKeyID, "0123456789 abcdef"}},
 		{"secret with comment character", adminKeys{good.AccessKeyID, "0123456789abcdef#x"}},

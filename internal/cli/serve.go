@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,12 +169,21 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	if env.Listening != nil {
 		env.Listening(ln.Addr())
 	}
+	log.Info("serving S3", "endpoint", endpoint, "credentials", credentialsPath(s))
 
+	err = serveUntilDone(ctx, ln, api, s.ShutdownTimeout, log)
+	log.Info("gatehouse stopped", "uptime", time.Since(started).Round(time.Millisecond))
+	return err
+}
+
+// serveUntilDone serves h on ln until ctx is cancelled or the listener
+// fails, then drains in-flight requests for up to timeout.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler,
+	timeout time.Duration, log *slog.Logger) error {
 	var f inflight
-	srv := newHTTPServer(guard(api, &f, ioIdleTimeout), log)
+	srv := newHTTPServer(guard(h, &f, ioIdleTimeout), log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving S3", "endpoint", endpoint, "credentials", credentialsPath(s))
 
 	select {
 	case err := <-errc:
@@ -181,10 +191,8 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	case <-ctx.Done():
 	}
 	log.Info("stopping: draining in-flight requests", "cause", context.Cause(ctx),
-		"timeout", s.ShutdownTimeout)
-	err = drain(srv, &f, s.ShutdownTimeout, log)
-	log.Info("gatehouse stopped", "uptime", time.Since(started).Round(time.Millisecond))
-	return err
+		"timeout", timeout)
+	return drain(srv, &f, timeout, log)
 }
 
 // endpointURL is the URL clients on this machine use to reach addr. An

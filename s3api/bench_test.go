@@ -92,3 +92,25 @@ func benchPut(b *testing.B, srv *s3test.Server, path string, body []byte) {
 		b.Fatalf("put %s: %d %s", path, resp.StatusCode, out)
 	}
 }
+
+// BenchmarkGetObject64MiBOverLoopback measures a large GET end to end over
+// a real loopback connection, where sendfile(2) can apply.
+func BenchmarkGetObject64MiBOverLoopback(b *testing.B) {
+	srv := s3test.Start(b)
+	bucket := benchBucket(b, srv)
+	benchPut(b, srv, "/"+bucket+"/big", make([]byte, 64<<20))
+	req := srv.Request(b, "GET", "/"+bucket+"/big", nil, nil)
+	b.SetBytes(64 << 20)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := http.DefaultClient.Do(req.Clone(req.Context()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || n != 64<<20 || resp.StatusCode != 200 {
+			b.Fatalf("got %d bytes, status %d, %v", n, resp.StatusCode, err)
+		}
+	}
+}

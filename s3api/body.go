@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"gatehouse.dev/gatehouse"
 	"gatehouse.dev/gatehouse/checksum"
@@ -131,16 +130,11 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// copyBufs holds buffers for streaming object bytes to clients.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
-
-// copyOut streams r to w with a pooled buffer.
+// copyOut streams r to w. A reader with WriteTo (the local store's) gets
+// to hand w its files, which w passes to the server's sendfile path.
 func copyOut(w io.Writer, r io.Reader) (int64, error) {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	return io.CopyBuffer(writerOnly{w}, r, *bp)
+	return io.Copy(w, r)
 }
 
-// writerOnly hides any ReadFrom method so that io.CopyBuffer uses the
-// pooled buffer.
+// writerOnly hides any ReadFrom method of a Writer.
 type writerOnly struct{ io.Writer }

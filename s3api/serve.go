@@ -283,6 +283,21 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom passes file-backed bodies to the server's own ReadFrom, which
+// uses sendfile(2) where it can, and counts what was sent.
+func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(writerOnly{w}, r)
+	}
+	n, err := rf.ReadFrom(r)
+	w.n += n
+	return n, err
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 

@@ -45,8 +45,12 @@ clients:
 	@if [ -f test/clients/run.sh ]; then bash test/clients/run.sh; \
 	else echo "clients: test/clients/run.sh not present; skipped"; fi
 
+# The version `gatehouse version` prints: the nearest tag, or the commit.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 build:
-	$(GO) build -o gatehouse ./cmd/gatehouse
+	$(GO) build -ldflags "-X gatehouse.dev/gatehouse/internal/cli.version=$(VERSION)" \
+		-o gatehouse ./cmd/gatehouse
 
 bench:
 	$(GO) run ./cmd/gatehouse bench

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestServeHelpShowsEveryFlagWithItsDefault(t *testing.T) {
 		`-region region`, `(default "us-east-1")`,
 		`-log-format text`, `(default "text")`,
 		`-log-level level`, `(default "info")`,
-		`-shutdown-timeout long`, `(default 30s)`,
+		`-shutdown-timeout duration`, `(default 30s)`,
 		"-domain suffix", "-config file",
 		"GATEHOUSE_ADMIN_ACCESS_KEY", "GATEHOUSE_ADMIN_SECRET_KEY",
 	} {
@@ -56,7 +57,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range commandTable() {
-		if !strings.Contains(out, "  "+c.name+" ") {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(c.name) + `  +` + regexp.QuoteMeta(c.summary) + `$`).MatchString(out) {
 			t.Errorf("help does not list %q:\n%s", c.name, out)
 		}
 	}

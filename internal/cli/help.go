@@ -48,8 +48,12 @@ func ignoreHelp(err error) error {
 func printCommands(w io.Writer) {
 	fmt.Fprintf(w, "Gatehouse is an S3-compatible object-storage edge.\n\n")
 	fmt.Fprintf(w, "Usage: gatehouse <command> [flags]\n\nCommands:\n")
+	width := 0
 	for _, c := range commandTable() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commandTable() {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'gatehouse <command> --help' for the flags of a command.\n")
 }

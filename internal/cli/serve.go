@@ -76,7 +76,7 @@ func serveFlags(s *config.Serve, file *string) *flags {
 	f.StringVar(&s.LogLevel, "log-level", s.LogLevel,
 		"log at `level` debug, info, warn or error")
 	f.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", s.ShutdownTimeout,
-		"on SIGINT or SIGTERM, wait this `long` for in-flight requests")
+		"on SIGINT or SIGTERM, wait up to `duration` for in-flight requests")
 	return f
 }
 
@@ -196,18 +196,16 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler,
 }
 
 // endpointURL is the URL clients on this machine use to reach addr. An
-// unspecified listening address (0.0.0.0 or ::) is reached on loopback.
+// unspecified listening address (0.0.0.0 or ::) accepts IPv4 on every
+// interface, so it is reached on 127.0.0.1.
 func endpointURL(addr net.Addr) string {
 	ta, ok := addr.(*net.TCPAddr)
 	if !ok {
 		return "http://" + addr.String()
 	}
 	host := ta.IP.String()
-	switch {
-	case ta.IP.IsUnspecified() && ta.IP.To4() != nil:
+	if ta.IP.IsUnspecified() {
 		host = "127.0.0.1"
-	case ta.IP.IsUnspecified():
-		host = "::1"
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(ta.Port))
 }

@@ -392,7 +392,7 @@ func TestEndpointURL(t *testing.T) {
 	for addr, want := range map[string]string{
 		"127.0.0.1:7700": "http://127.0.0.1:7700",
 		"0.0.0.0:80":     "http://127.0.0.1:80",
-		"[::]:7700":      "http://[::1]:7700",
+		"[::]:7700":      "http://127.0.0.1:7700",
 		"[::1]:9":        "http://[::1]:9",
 	} {
 		ta, err := net.ResolveTCPAddr("tcp", addr)

@@ -76,6 +76,7 @@ type options struct {
 	domain string
 	now    func() time.Time
 	store  func(gatehouse.ObjectStore) gatehouse.ObjectStore
+	policy gatehouse.Policy
 }
 
 // WithDomain enables virtual-hosted-style addressing under domain.
@@ -89,6 +90,9 @@ func WithNow(now func() time.Time) Option { return func(c *options) { c.now = no
 func WithStore(wrap func(gatehouse.ObjectStore) gatehouse.ObjectStore) Option {
 	return func(c *options) { c.store = wrap }
 }
+
+// WithPolicy gives the test credential policy p instead of AllowAll.
+func WithPolicy(p gatehouse.Policy) Option { return func(c *options) { c.policy = p } }
 
 // Start starts a server for the length of t and returns it. The server's
 // logs are kept and printed if t fails.
@@ -122,11 +126,15 @@ func Start(t testing.TB, opts ...Option) *Server {
 		store = cfg.store(st)
 	}
 
+	var policy gatehouse.Policy = gatehouse.AllowAll{}
+	if cfg.policy != nil {
+		policy = cfg.policy
+	}
 	creds := static.New(gatehouse.Credential{
 		AccessKeyID: AccessKeyID,
 		Secret:      SecretKey,
 		Principal:   "admin",
-		Policy:      gatehouse.AllowAll{},
+		Policy:      policy,
 	})
 	s.Handler = s3api.New(s3api.Config{
 		Store:    store,

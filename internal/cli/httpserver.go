@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,19 +54,20 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 
 // inflight counts the requests a handler is serving, so that a stopping
 // server can wait for them after it closed their connections.
-type inflight struct{ wg sync.WaitGroup }
+type inflight struct{ n atomic.Int64 }
 
 // wait waits up to d for every request to return. It reports whether
-// they all did.
+// they all did. It polls: it runs once, at shutdown, and unlike a
+// WaitGroup's Wait it cannot race with a request that starts late.
 func (f *inflight) wait(d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { f.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
+	deadline := time.Now().Add(d)
+	for f.n.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+	return true
 }
 
 // guard wraps h so that every request counts in f and a slow client
@@ -74,8 +75,8 @@ func (f *inflight) wait(d time.Duration) bool {
 // make progress within idle, or the connection's deadline ends it.
 func guard(h http.Handler, f *inflight, idle time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.wg.Add(1)
-		defer f.wg.Done()
+		f.n.Add(1)
+		defer f.n.Add(-1)
 
 		// Errors from the deadline setters only mean that the connection
 		// has no deadlines; there is nothing to do about that.

@@ -239,3 +239,18 @@ func TestGuardAnswersExpectContinueOnAConnectionIdleLongerThanTheWindow(t *testi
 		t.Errorf("second request: %s, want 200", resp.Status)
 	}
 }
+
+func TestInflightWaitReportsStragglers(t *testing.T) {
+	var f inflight
+	if !f.wait(time.Second) {
+		t.Fatal("wait with nothing in flight reported stragglers")
+	}
+	f.n.Add(1)
+	if f.wait(50 * time.Millisecond) {
+		t.Fatal("wait with a request in flight reported none")
+	}
+	go func() { time.Sleep(50 * time.Millisecond); f.n.Add(-1) }()
+	if !f.wait(5 * time.Second) {
+		t.Fatal("wait did not see the last request return")
+	}
+}

@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-// BucketName is an S3 bucket name. Validity is checked by ValidBucketName.
+// BucketName is an S3 bucket name. The S3 layer checks it against AWS's
+// bucket naming rules before any store sees it.
 type BucketName string
 
 // ObjectKey is an S3 object key: up to 1,024 bytes of UTF-8.
@@ -223,11 +224,11 @@ type ListPartsResult struct {
 // afterwards. Close releases it. Object is safe for concurrent use.
 type Object interface {
 	Info() ObjectInfo
-	// StoredSize is the number of bytes the backend holds, which differs
-	// from Info().Size when a stage such as encryption rewrote the content.
-	StoredSize() int64
-	// Range returns a reader of length bytes of the stored bytes starting
-	// at off. The caller closes it.
+	// Range returns a reader of length bytes of the object's content
+	// starting at off; the range must lie within Info().Size. Offsets are
+	// always content offsets: a stage that rewrites bytes on the way to
+	// its inner store (encryption) maps them to stored offsets itself.
+	// The caller closes the reader.
 	Range(off, length int64) (io.ReadCloser, error)
 	Close() error
 }

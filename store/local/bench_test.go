@@ -173,7 +173,7 @@ func BenchmarkRangeRead4KiB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := o.Range(0, o.StoredSize())
+		r, err := o.Range(0, o.Info().Size)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func BenchmarkObject64MiB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := o.Range(0, o.StoredSize())
+			r, err := o.Range(0, o.Info().Size)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -35,14 +35,14 @@ func newObject(s *Store, info gatehouse.ObjectInfo, segs []segment) *object {
 // Info describes the version. The caller must not modify its slices.
 func (o *object) Info() gatehouse.ObjectInfo { return o.info }
 
-// StoredSize is the total size of the version's blob files.
-func (o *object) StoredSize() int64 { return o.offs[len(o.segs)] }
+// size is the total size of the version's blob files.
+func (o *object) size() int64 { return o.offs[len(o.segs)] }
 
 // Range returns a reader of the stored bytes [off, off+length), reading
 // across part boundaries of a multipart object. It fails with
-// ErrInvalidRange unless the range lies within StoredSize.
+// ErrInvalidRange unless the range lies within the object.
 func (o *object) Range(off, length int64) (io.ReadCloser, error) {
-	size := o.StoredSize()
+	size := o.size()
 	if off < 0 || length < 0 || off > size || length > size-off {
 		return nil, fmt.Errorf("range %d+%d of %d bytes: %w",
 			off, length, size, gatehouse.ErrInvalidRange)

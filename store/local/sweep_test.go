@@ -91,7 +91,7 @@ func readObject(t *testing.T, s *local.Store, b gatehouse.BucketName,
 		t.Fatalf("OpenObject(%q): %v", k, err)
 	}
 	defer o.Close()
-	r, err := o.Range(0, o.StoredSize())
+	r, err := o.Range(0, o.Info().Size)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func checkWholeVersion(ctx context.Context, s gatehouse.ObjectStore, b gatehouse
 		return err
 	}
 	defer o.Close()
-	r, err := o.Range(0, o.StoredSize())
+	r, err := o.Range(0, o.Info().Size)
 	if err != nil {
 		return err
 	}

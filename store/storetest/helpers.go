@@ -112,7 +112,7 @@ func readAll(t *testing.T, s gatehouse.ObjectStore, b gatehouse.BucketName,
 		t.Fatalf("OpenObject(%q): %v", k, err)
 	}
 	defer o.Close()
-	return readRange(t, o, 0, o.StoredSize())
+	return readRange(t, o, 0, o.Info().Size)
 }
 
 func readRange(t *testing.T, o gatehouse.Object, off, n int64) []byte {

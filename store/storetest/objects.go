@@ -63,10 +63,10 @@ var objectTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 		if !got.Modified.Equal(info.Modified) {
 			t.Errorf("Modified = %v, PutObject said %v", got.Modified, info.Modified)
 		}
-		if o.StoredSize() != int64(len(data)) {
-			t.Errorf("StoredSize = %d, want %d", o.StoredSize(), len(data))
+		if got.Size != int64(len(data)) {
+			t.Errorf("Size = %d, want %d", got.Size, len(data))
 		}
-		sameBytes(t, "whole object", readRange(t, o, 0, o.StoredSize()), data)
+		sameBytes(t, "whole object", readRange(t, o, 0, o.Info().Size), data)
 	},
 	"RangesWithinOneObject": func(t *testing.T, s gatehouse.ObjectStore) {
 		b := newBucket(t, s)

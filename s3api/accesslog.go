@@ -16,8 +16,8 @@ type AccessRecord struct {
 	Method    string `json:"method"`
 	Bucket    string `json:"bucket,omitempty"`
 	Key       string `json:"key,omitempty"`
-	// Status is the HTTP status sent, or 499 when the client went away
-	// before any was.
+	// Status is the HTTP status sent. When Canceled, the client may
+	// never have read it.
 	Status int `json:"status"`
 	// ErrorCode is the S3 error code, or "" on success.
 	ErrorCode string `json:"error,omitempty"`
@@ -29,7 +29,8 @@ type AccessRecord struct {
 	// AccessKeyID is set once the request's signature has been verified.
 	AccessKeyID string `json:"access_key_id,omitempty"`
 	RemoteAddr  string `json:"remote_addr"`
-	// Canceled reports that the client went away; it is not an error.
+	// Canceled reports that the client seemed to go away before the
+	// response was complete; it is not a server error.
 	Canceled bool `json:"canceled,omitempty"`
 }
 

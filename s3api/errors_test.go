@@ -1,9 +1,11 @@
 package s3api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -354,42 +356,90 @@ func TestPresignedURLsWorkAndTheirSignatureIsNeverLogged(t *testing.T) {
 	}
 }
 
-func TestClientGoingAwayIsNotAnError(t *testing.T) {
-	srv := s3test.Start(t)
-	bucket := newBucket(t, srv)
+// startRawPut opens a connection to srv and sends the headers of a PUT
+// of path signed with UNSIGNED-PAYLOAD and announcing length bytes, and
+// no body: the test sends what it likes of that.
+func startRawPut(t *testing.T, srv *s3test.Server, path string, length int64) *net.TCPConn {
+	t.Helper()
 	u, _ := url.Parse(srv.URL)
-
-	// Announce 10 MiB, send 1 MiB, hang up.
-	req := srv.RequestWithHash(t, "PUT", "/"+bucket+"/cut", nil, nil, 10*mib, s3test.UnsignedPayload)
+	req := srv.RequestWithHash(t, "PUT", path, nil, nil, length, s3test.UnsignedPayload)
 	conn, err := net.Dial("tcp", u.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.URL.RequestURI(),
-		req.Host, 10*mib)
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n",
+		req.URL.RequestURI(), req.Host, length)
 	req.Header.Write(conn)
 	io.WriteString(conn, "\r\n")
-	conn.Write(make([]byte, mib))
-	conn.Close()
+	return conn.(*net.TCPConn)
+}
 
-	var rec map[string]any
+// accessRecord waits for the access record of op on key and returns it.
+func accessRecord(t *testing.T, srv *s3test.Server, op, key string) map[string]any {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		for _, line := range strings.Split(srv.Logs(), "\n") {
 			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["op"] == "PutObject" && m["key"] == "cut" {
-				rec = m
+			if json.Unmarshal([]byte(line), &m) == nil && m["op"] == op && m["key"] == key {
+				return m
 			}
-		}
-		if rec != nil {
-			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if rec == nil {
-		t.Fatal("no access record for the abandoned PUT")
+	t.Fatalf("no access record for %s %s", op, key)
+	return nil
+}
+
+func TestUploadCutShortIsAnsweredIncompleteBody(t *testing.T) {
+	srv := s3test.Start(t)
+	bucket := newBucket(t, srv)
+
+	// Announce 1 MiB, send 100,000 bytes, and half-close: the client
+	// still listens for the answer.
+	conn := startRawPut(t, srv, "/"+bucket+"/half", mib)
+	conn.Write(make([]byte, 100000))
+	conn.CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to a PUT cut short: %v", err)
 	}
-	if rec["canceled"] != true || rec["level"] != "INFO" || rec["status"] != float64(499) {
-		t.Errorf("access record = %v, want canceled at INFO with status 499", rec)
+	body, _ := io.ReadAll(resp.Body)
+	var e xmlError
+	if err := xml.Unmarshal(body, &e); err != nil || resp.StatusCode != 400 ||
+		e.Code != "IncompleteBody" {
+		t.Errorf("PUT cut short = %s %q, want 400 IncompleteBody", resp.Status, body)
+	}
+	if !resp.Close {
+		t.Error("the response to a PUT cut short keeps the connection open")
+	}
+
+	rec := accessRecord(t, srv, "PutObject", "half")
+	if rec["status"] != float64(400) || rec["error"] != "IncompleteBody" {
+		t.Errorf("access record = %v, want status 400 error IncompleteBody", rec)
+	}
+	head, _ := s3test.Do(t, srv.Request(t, "HEAD", "/"+bucket+"/half", nil, nil))
+	if head.StatusCode != 404 {
+		t.Errorf("the cut-short object exists: %d", head.StatusCode)
+	}
+}
+
+func TestClientGoingAwayIsNotAnError(t *testing.T) {
+	srv := s3test.Start(t)
+	bucket := newBucket(t, srv)
+
+	// Announce 10 MiB, send 1 MiB, hang up.
+	conn := startRawPut(t, srv, "/"+bucket+"/cut", 10*mib)
+	conn.Write(make([]byte, mib))
+	conn.Close()
+
+	// The server answers to a connection nobody reads; the record says
+	// what was answered, and that the client had gone.
+	rec := accessRecord(t, srv, "PutObject", "cut")
+	if rec["canceled"] != true || rec["level"] != "INFO" || rec["status"] != float64(400) ||
+		rec["error"] != "IncompleteBody" {
+		t.Errorf("access record = %v, want IncompleteBody 400, canceled, at INFO", rec)
 	}
 	if strings.Contains(srv.Logs(), `"level":"ERROR"`) {
 		t.Errorf("a client going away was logged as an error:\n%s", srv.Logs())

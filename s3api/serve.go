@@ -22,10 +22,6 @@ import (
 // path cannot shadow an object in path-style addressing.
 const healthPath = "/-/health"
 
-// statusClientClosed is recorded (never sent) when the client went away
-// before a response was written, after the nginx convention.
-const statusClientClosed = 499
-
 // s3req is one request as the operations see it: the HTTP request, where
 // it points, who sent it, and the access record being filled in.
 type s3req struct {
@@ -65,9 +61,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	q.rec.Status = rw.status()
-	if q.rec.Canceled && !rw.wroteHeader {
-		q.rec.Status = statusClientClosed
-	}
 	q.rec.BytesIn = in.n
 	q.rec.BytesOut = rw.n
 	q.rec.Duration = h.now().Sub(start)
@@ -141,23 +134,27 @@ func (q *s3req) allow(a gatehouse.Action, b gatehouse.BucketName, k gatehouse.Ob
 // status and message of the *gatehouse.Error in err's chain; anything else
 // in err (wrapping context, causes) goes to the log only, and only for
 // internal errors.
+//
+// The error is written even when the client seems to have gone: one that
+// only half-closed its side still reads the answer, and a write to a dead
+// connection is harmless. Returning without writing would instead let the
+// server send its implicit 200 OK. A client that went away changes only
+// the access record (Canceled) and keeps the error out of the error log.
 func (h *handler) writeError(w *responseWriter, q *s3req, err error) {
 	e := classify(err)
 	q.rec.ErrorCode = e.Code
-	if clientGone(q.ctx, err) {
-		// Nobody is listening; this is not a server error.
-		q.rec.Canceled = true
-		return
-	}
-	if e.Kind == gatehouse.KindInternal {
+	q.rec.Canceled = clientGone(q.ctx, err)
+	if e.Kind == gatehouse.KindInternal && !q.rec.Canceled {
 		h.log.Error("internal error", "request_id", q.id, "op", q.rec.Operation,
 			"err", err.Error())
 	}
 	if w.wroteHeader {
 		// The status is on the wire already; the short body tells the
 		// client the response failed.
-		h.log.Warn("error after response started", "request_id", q.id,
-			"code", e.Code, "err", err.Error())
+		if !q.rec.Canceled {
+			h.log.Warn("error after response started", "request_id", q.id,
+				"code", e.Code, "err", err.Error())
+		}
 		return
 	}
 
@@ -197,9 +194,10 @@ func classify(err error) *gatehouse.Error {
 	return gatehouse.ErrInternal
 }
 
-// clientGone reports whether err is the client going away: its request
-// context was cancelled, the connection broke, or the request body was cut
-// short, which over HTTP/1.1 means the connection closed.
+// clientGone reports whether err looks like the client going away: its
+// request context was cancelled, the connection broke, or the request
+// body was cut short, which over HTTP/1.1 means the connection closed (or
+// half-closed: the client may still read).
 func clientGone(ctx context.Context, err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||

@@ -197,8 +197,14 @@ func classify(err error) *gatehouse.Error {
 // clientGone reports whether err looks like the client going away: its
 // request context was cancelled, the connection broke, or the request
 // body was cut short, which over HTTP/1.1 means the connection closed (or
-// half-closed: the client may still read).
+// half-closed: the client may still read). A body that stopped arriving
+// (RequestTimeout) is not the client going away, although net/http
+// cancels the request context on that read error too: the client may
+// still be there, stalled, and the timeout is worth recording as such.
 func clientGone(ctx context.Context, err error) bool {
+	if errors.Is(err, gatehouse.ErrRequestTimeout) {
+		return false
+	}
 	return errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, errBodyCut)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 )
 
 // Env is what a command may use of its process: the standard streams and
@@ -27,6 +28,10 @@ type Env struct {
 	// `serve` accepts connections. It lets a test or an embedding program
 	// use port 0.
 	Listening func(addr net.Addr)
+
+	// ioIdle, when positive, replaces ioIdleTimeout, so that tests of
+	// the slow-client guard need not wait a minute.
+	ioIdle time.Duration
 }
 
 func (e Env) getenv(key string) string {

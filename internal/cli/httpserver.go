@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
+
+	"gatehouse.dev/gatehouse"
 )
 
 // Bounds on what a client may hold of the server.
@@ -86,15 +89,25 @@ func guard(h http.Handler, f *inflight, idle time.Duration) http.Handler {
 		}
 		gw := &idleWriter{ResponseWriter: w, rc: rc, idle: idle}
 
-		// The server flushes what is buffered after h returns: give that
-		// write a window of its own.
-		defer func() { _ = rc.SetWriteDeadline(time.Now().Add(idle)) }()
+		// After h returns, the server reads up to 256 KiB of any body h
+		// left unread, to reuse the connection, and then flushes what is
+		// buffered. Give each a window of its own, the write's after the
+		// read's, so that a client that stalls mid-body can hold the
+		// connection for neither more than a window.
+		defer func() {
+			now := time.Now()
+			_ = rc.SetReadDeadline(now.Add(idle))
+			_ = rc.SetWriteDeadline(now.Add(2 * idle))
+		}()
 		h.ServeHTTP(gw, r)
 	})
 }
 
 // idleBody extends the connection's read deadline before each read of
-// the body.
+// the body. A read that makes no progress within the window fails with
+// an error that is both os.ErrDeadlineExceeded and
+// gatehouse.ErrRequestTimeout, which the S3 layer answers as 400
+// RequestTimeout, as S3 does for a socket not read from in time.
 type idleBody struct {
 	io.ReadCloser
 	rc   *http.ResponseController
@@ -104,7 +117,13 @@ type idleBody struct {
 func (b *idleBody) Read(p []byte) (int, error) {
 	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
 	n, err := b.ReadCloser.Read(p)
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Leave the expired deadline in place: the rest of the body will
+		// not come, and any later read of it must fail at once.
+		return n, fmt.Errorf("no request body bytes for %v: %w: %w", b.idle, err,
+			gatehouse.ErrRequestTimeout)
+	case err != nil:
 		// Once the body has ended, the server reads the connection in
 		// the background to notice a client that goes away, and a
 		// deadline passing during that read would cancel the request.

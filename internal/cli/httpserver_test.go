@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -13,9 +14,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // testIdle is the guard's idle window in these tests: short, so that the
@@ -290,5 +296,85 @@ func BenchmarkGET64MiB(b *testing.B) {
 				resp.Body.Close()
 			}
 		})
+	}
+}
+
+func TestServeAnswersAStalledUploadWithRequestTimeout(t *testing.T) {
+	isolateAWSEnv(t)
+	ctx := context.Background()
+	r := startServeWith(t, testKeys, func(e *Env) { e.ioIdle = testIdle },
+		"--data", t.TempDir())
+	id, secret := testKeys["GATEHOUSE_ADMIN_ACCESS_KEY"], testKeys["GATEHOUSE_ADMIN_SECRET_KEY"]
+	_, err := s3Client(r.endpoint, id, secret).CreateBucket(ctx,
+		&s3.CreateBucketInput{Bucket: aws.String("bkt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Announce 1000 bytes, send 10, and then nothing.
+	req, _ := http.NewRequest(http.MethodPut, r.endpoint+"/bkt/idle", nil)
+	req.ContentLength = 1000
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", "us-east-1",
+		time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", req.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "PUT /bkt/idle HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n", req.Host)
+	req.Header.Write(c)
+	fmt.Fprint(c, "\r\nonly ten b")
+
+	// The guard's window passes; the server must answer and hang up.
+	c.SetReadDeadline(time.Now().Add(20 * testIdle))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no response to a stalled upload: %v\nlog:\n%s", err, r.log)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(string(body), "<Code>RequestTimeout</Code>") {
+		t.Errorf("stalled upload = %s %q, want 400 RequestTimeout", resp.Status, body)
+	}
+	if !resp.Close {
+		t.Error("the response to a stalled upload does not close the connection")
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("after the response, read %d bytes, %v; want the connection closed", n, err)
+	}
+
+	// Logged as a timeout: not an internal error, not a client gone.
+	line := regexp.MustCompile(`.*op=PutObject .*`).FindString(r.log.String())
+	if !strings.Contains(line, "status=400 error=RequestTimeout") ||
+		strings.Contains(line, "canceled") {
+		t.Errorf("stalled upload logged as %q, want status=400 error=RequestTimeout", line)
+	}
+}
+
+func TestGuardClosesAConnectionWhoseUnreadBodyStalls(t *testing.T) {
+	// A handler that refuses the request without reading its body, as
+	// one does for a bad signature.
+	srv := guardedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "refused", http.StatusForbidden)
+	})
+	c := dial(t, srv)
+	fmt.Fprintf(c, "PUT /k HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly ten b")
+
+	// The server answers, then reads on for the rest of the body so as to
+	// reuse the connection; it must give up once the window has passed.
+	c.SetReadDeadline(time.Now().Add(20 * testIdle))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("after the response, read %d bytes, %v; want the connection closed", n, err)
 	}
 }

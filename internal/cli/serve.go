@@ -171,17 +171,22 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	}
 	log.Info("serving S3", "endpoint", endpoint, "credentials", credentialsPath(s))
 
-	err = serveUntilDone(ctx, ln, api, s.ShutdownTimeout, log)
+	idle := ioIdleTimeout
+	if env.ioIdle > 0 {
+		idle = env.ioIdle
+	}
+	err = serveUntilDone(ctx, ln, api, idle, s.ShutdownTimeout, log)
 	log.Info("gatehouse stopped", "uptime", time.Since(started).Round(time.Millisecond))
 	return err
 }
 
-// serveUntilDone serves h on ln until ctx is cancelled or the listener
-// fails, then drains in-flight requests for up to timeout.
+// serveUntilDone serves h on ln, behind the guard with window idle, until
+// ctx is cancelled or the listener fails, then drains in-flight requests
+// for up to timeout.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler,
-	timeout time.Duration, log *slog.Logger) error {
+	idle, timeout time.Duration, log *slog.Logger) error {
 	var f inflight
-	srv := newHTTPServer(guard(h, &f, ioIdleTimeout), log)
+	srv := newHTTPServer(guard(h, &f, idle), log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

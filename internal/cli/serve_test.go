@@ -55,6 +55,14 @@ type running struct {
 // server is stopped when the test ends, if the test did not stop it.
 func startServe(t *testing.T, env map[string]string, args ...string) *running {
 	t.Helper()
+	return startServeWith(t, env, func(*Env) {}, args...)
+}
+
+// startServeWith is startServe with setup applied to the Env first, for
+// the knobs only tests turn.
+func startServeWith(t *testing.T, env map[string]string, setup func(*Env),
+	args ...string) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{t: t, stdout: new(syncBuffer), log: new(syncBuffer),
 		cancel: cancel, done: make(chan error, 1)}
@@ -65,6 +73,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *running {
 		Getenv:    func(k string) string { return env[k] },
 		Listening: func(a net.Addr) { listening <- a },
 	}
+	setup(&e)
 	args = append([]string{"serve", "--s3-addr", "127.0.0.1:0"}, args...)
 	go func() { r.done <- Run(ctx, args, e) }()
 

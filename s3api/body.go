@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"gatehouse.dev/gatehouse"
 	"gatehouse.dev/gatehouse/checksum"
@@ -60,6 +61,11 @@ func readXMLChecked(q *s3req, max int64, v any, h http.Header) error {
 	}
 	if buf.Len() == 0 {
 		return io.EOF
+	}
+	if !utf8.Valid(buf.Bytes()) {
+		// S3 request bodies are UTF-8; keys in them above all must be.
+		return gatehouse.ErrMalformedXML.With(
+			"The XML you provided was not well-formed: it is not valid UTF-8")
 	}
 	if err := xml.NewDecoder(&buf).Decode(v); err != nil {
 		return fmt.Errorf("decode xml body: %v: %w", err, gatehouse.ErrMalformedXML)

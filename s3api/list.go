@@ -23,12 +23,26 @@ type listQuery struct {
 
 func parseListQuery(q url.Values, maxName string) (listQuery, error) {
 	l := listQuery{prefix: q.Get("prefix"), delimiter: q.Get("delimiter")}
+	if err := checkKeyParams(q, "prefix", "delimiter"); err != nil {
+		return l, err
+	}
 	var err error
 	if l.max, err = parseMax(q, maxName, gatehouse.MaxListKeys); err != nil {
 		return l, err
 	}
 	l.encode, l.encodingType, err = parseEncodingType(q)
 	return l, err
+}
+
+// checkKeyParams refuses query parameters, among names, whose values
+// are not valid UTF-8: they name keys or parts of keys.
+func checkKeyParams(q url.Values, names ...string) error {
+	for _, name := range names {
+		if err := checkUTF8(name, q.Get(name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseMax reads a page-size parameter: absent means limit, larger values
@@ -147,6 +161,9 @@ func (h *handler) listObjectsV1(w *responseWriter, q *s3req) error {
 		return err
 	}
 	marker := q.query.Get("marker")
+	if err := checkUTF8("marker", marker); err != nil {
+		return err
+	}
 	res, err := h.list(q, l, marker)
 	if err != nil {
 		return err
@@ -193,6 +210,9 @@ func (h *handler) listObjectsV2(w *responseWriter, q *s3req) error {
 	}
 	token := q.query.Get("continuation-token")
 	startAfter := q.query.Get("start-after")
+	if err := checkUTF8("start-after", startAfter); err != nil {
+		return err
+	}
 	after := startAfter
 	if q.query.Has("continuation-token") {
 		if after, err = decodeToken(token); err != nil {
@@ -243,5 +263,6 @@ func decodeToken(t string) (string, error) {
 		return "", gatehouse.ErrInvalidArgument.With(
 			"The continuation token provided is incorrect")
 	}
-	return string(b[1:]), nil
+	after := string(b[1:])
+	return after, checkUTF8("key in the continuation token", after)
 }

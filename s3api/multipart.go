@@ -332,6 +332,9 @@ func (h *handler) listUploads(w *responseWriter, q *s3req) error {
 		return err
 	}
 	keyMarker := q.query.Get("key-marker")
+	if err := checkUTF8("key-marker", keyMarker); err != nil {
+		return err
+	}
 	idMarker := gatehouse.UploadID(q.query.Get("upload-id-marker"))
 	res, err := h.store.ListMultipartUploads(q.ctx, q.bucket, gatehouse.ListUploadsOptions{
 		Prefix: l.prefix, Delimiter: l.delimiter, KeyMarker: keyMarker,

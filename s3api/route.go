@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"gatehouse.dev/gatehouse"
 )
@@ -54,7 +55,8 @@ func normalizeHost(host string) string {
 	return strings.TrimSuffix(strings.ToLower(host), ".")
 }
 
-// checkNames validates the bucket name and key length of a request.
+// checkNames validates the bucket name, and the length and encoding of
+// the key, of a request.
 func checkNames(b gatehouse.BucketName, k gatehouse.ObjectKey) error {
 	if b != "" && !validBucketName(string(b)) {
 		return gatehouse.ErrInvalidBucketName.With("The specified bucket is not valid: %q", b)
@@ -62,7 +64,19 @@ func checkNames(b gatehouse.BucketName, k gatehouse.ObjectKey) error {
 	if len(k) > gatehouse.MaxKeyLength {
 		return gatehouse.ErrKeyTooLong
 	}
-	return nil
+	return checkUTF8("object key", string(k))
+}
+
+// checkUTF8 refuses a key, or a parameter naming keys (a prefix, marker
+// or delimiter), that is not valid UTF-8. Object key names are UTF-8
+// (Amazon S3 User Guide, "Naming Amazon S3 objects"); storing other bytes
+// would list them with U+FFFD in their place, under a name no client can
+// ask for again.
+func checkUTF8(what, v string) error {
+	if utf8.ValidString(v) {
+		return nil
+	}
+	return gatehouse.ErrInvalidArgument.With("The %s %q is not valid UTF-8", what, v)
 }
 
 // route picks the operation from the method, the address and the

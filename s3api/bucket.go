@@ -96,8 +96,8 @@ func (h *handler) listBuckets(w *responseWriter, q *s3req) error {
 	return writeXML(w, http.StatusOK, res)
 }
 
-// createBucketConfiguration is the optional body of CreateBucket. Its
-// content is accepted and ignored: Gatehouse has one region.
+// createBucketConfiguration is the optional body of CreateBucket.
+// Gatehouse has one region; the constraint may only name it.
 type createBucketConfiguration struct {
 	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
 	LocationConstraint string
@@ -117,12 +117,29 @@ func (h *handler) createBucket(w *responseWriter, q *s3req) error {
 	if err := readXML(q, maxConfigXML, &cfg); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
+	if !h.isLocalConstraint(cfg.LocationConstraint) {
+		return errIllegalLocationConstraint.With("The %s location constraint is incompatible "+
+			"with the region of this endpoint, %s.", cfg.LocationConstraint, h.region)
+	}
 	if err := h.store.CreateBucket(q.ctx, q.bucket); err != nil {
 		return fmt.Errorf("create bucket: %w", err)
 	}
 	w.Header().Set("Location", "/"+string(q.bucket))
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// isLocalConstraint reports whether a CreateBucket location constraint
+// names the server's region. AWS refuses any other region with
+// IllegalLocationConstraintException (Amazon S3 API Reference,
+// CreateBucket), and so does Gatehouse, rather than create the bucket
+// somewhere the client did not ask for. Two leniencies: an absent
+// constraint means the server's region, whatever it is, since Gatehouse
+// has only one (AWS takes it to mean us-east-1), and "us-east-1" spelt
+// out is accepted where it is the region, as s3cmd sends it. "EU" is the
+// legacy name of eu-west-1 in the BucketLocationConstraint enumeration.
+func (h *handler) isLocalConstraint(c string) bool {
+	return c == "" || c == h.region || c == "EU" && h.region == "eu-west-1"
 }
 
 // headBucket answers HeadBucket: 200 with the region, or 404 (with no

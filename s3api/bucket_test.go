@@ -27,11 +27,12 @@ func TestBucketLifecycleWithTheAWSSDK(t *testing.T) {
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")})
 	wantError(t, err, "BucketAlreadyOwnedByYou", 409)
 
-	// A CreateBucketConfiguration body is accepted and ignored.
+	// A CreateBucketConfiguration body naming the server's region is
+	// accepted; TestLocationConstraintMustBeTheServersRegion has more.
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{
 		Bucket: aws.String("with-config"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{
-			LocationConstraint: types.BucketLocationConstraintEuWest1,
+			LocationConstraint: "us-east-1",
 		},
 	})
 	if err != nil {
@@ -77,6 +78,48 @@ func TestBucketLifecycleWithTheAWSSDK(t *testing.T) {
 	}
 	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("photos")})
 	wantError(t, err, "NoSuchBucket", 404)
+}
+
+func TestLocationConstraintMustBeTheServersRegion(t *testing.T) {
+	config := func(region string) []byte {
+		return []byte("<CreateBucketConfiguration><LocationConstraint>" + region +
+			"</LocationConstraint></CreateBucketConfiguration>")
+	}
+	tests := []struct {
+		name, serverRegion string
+		body               []byte
+		wantCode           string // "" for success
+	}{
+		{"no body on us-east-1", "us-east-1", nil, ""},
+		{"empty constraint on us-east-1", "us-east-1", config(""), ""},
+		{"us-east-1 spelt out, as s3cmd sends it", "us-east-1", config("us-east-1"), ""},
+		{"another region", "us-east-1", config("eu-west-1"), "IllegalLocationConstraintException"},
+		{"EU, the old name of eu-west-1, elsewhere", "us-east-1", config("EU"),
+			"IllegalLocationConstraintException"},
+		{"the server's own region", "eu-west-1", config("eu-west-1"), ""},
+		{"EU on eu-west-1", "eu-west-1", config("EU"), ""},
+		{"no body on eu-west-1", "eu-west-1", nil, ""},
+		{"us-east-1 on eu-west-1", "eu-west-1", config("us-east-1"),
+			"IllegalLocationConstraintException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := s3test.Start(t, s3test.WithRegion(tt.serverRegion))
+			resp, body := s3test.Do(t, srv.Request(t, "PUT", "/made", nil, tt.body))
+			var e xmlError
+			xmlUnmarshal(body, &e)
+			if tt.wantCode == "" && resp.StatusCode != 200 ||
+				tt.wantCode != "" && (resp.StatusCode != 400 || e.Code != tt.wantCode) {
+				t.Fatalf("CreateBucket = %d %s %q, want %q", resp.StatusCode, e.Code, e.Message,
+					tt.wantCode)
+			}
+			_, err := srv.S3.HeadBucket(context.Background(),
+				&s3.HeadBucketInput{Bucket: aws.String("made")})
+			if created := err == nil; created != (tt.wantCode == "") {
+				t.Errorf("bucket created: %v (%v)", created, err)
+			}
+		})
+	}
 }
 
 func TestListBucketsPagesAndFilters(t *testing.T) {

@@ -12,6 +12,12 @@ var (
 		Status:  416,
 		Message: "The requested partnumber is not satisfiable",
 	}
+	errIllegalLocationConstraint = &gatehouse.Error{
+		Kind:    gatehouse.KindInvalid,
+		Code:    "IllegalLocationConstraintException",
+		Status:  400,
+		Message: "The location constraint is incompatible with the region of this endpoint.",
+	}
 	errNoSuchVersion = &gatehouse.Error{
 		Kind:    gatehouse.KindInvalid,
 		Code:    "InvalidArgument",

@@ -66,7 +66,8 @@ type Server struct {
 	// HTTP is a client that trusts the HTTPS endpoint, for raw requests.
 	HTTP *http.Client
 
-	logs *syncBuffer
+	logs   *syncBuffer
+	region string
 }
 
 // Option changes how Start builds the server.
@@ -74,6 +75,7 @@ type Option func(*options)
 
 type options struct {
 	domain string
+	region string
 	now    func() time.Time
 	store  func(gatehouse.ObjectStore) gatehouse.ObjectStore
 	policy gatehouse.Policy
@@ -81,6 +83,10 @@ type options struct {
 
 // WithDomain enables virtual-hosted-style addressing under domain.
 func WithDomain(domain string) Option { return func(c *options) { c.domain = domain } }
+
+// WithRegion makes the server's region region instead of Region; its
+// clients sign for it.
+func WithRegion(region string) Option { return func(c *options) { c.region = region } }
 
 // WithNow sets the clock of the handler and the verifier.
 func WithNow(now func() time.Time) Option { return func(c *options) { c.now = now } }
@@ -98,11 +104,11 @@ func WithPolicy(p gatehouse.Policy) Option { return func(c *options) { c.policy 
 // logs are kept and printed if t fails.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	var cfg options
+	cfg := options{region: Region}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{logs: &syncBuffer{}}
+	s := &Server{logs: &syncBuffer{}, region: cfg.region}
 	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		s.checkLogs(t)
@@ -140,6 +146,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Store:    store,
 		Verifier: &sigv4.Verifier{Credentials: creds, Now: cfg.now},
 		Domain:   cfg.domain,
+		Region:   cfg.region,
 		Logger:   logger,
 		Now:      cfg.now,
 	})
@@ -151,9 +158,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s.URL, s.TLSURL = plain.URL, secure.URL
 	s.HTTP = secure.Client()
 
-	s.S3 = NewS3Client(s.TLSURL, s.HTTP)
-	s.S3HTTP = NewS3Client(s.URL, plain.Client())
-	s.Minio = NewMinioClient(t, s.URL, false)
+	s.S3 = newS3Client(s.TLSURL, s.HTTP, cfg.region)
+	s.S3HTTP = newS3Client(s.URL, plain.Client(), cfg.region)
+	s.Minio = newMinioClient(t, s.URL, false, cfg.region)
 	return s
 }
 
@@ -164,8 +171,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 // used, so that AWS_* variables in the environment cannot change what is
 // tested.) Retries are off so that a test sees the first answer.
 func NewS3Client(endpoint string, hc *http.Client) *s3.Client {
+	return newS3Client(endpoint, hc, Region)
+}
+
+func newS3Client(endpoint string, hc *http.Client, region string) *s3.Client {
 	return s3.New(s3.Options{
-		Region:                     Region,
+		Region:                     region,
 		BaseEndpoint:               aws.String(endpoint),
 		UsePathStyle:               true,
 		Credentials:                awscreds.NewStaticCredentialsProvider(AccessKeyID, SecretKey, ""),
@@ -183,6 +194,12 @@ func NewS3Client(endpoint string, hc *http.Client) *s3.Client {
 // path-style, optionally sending checksums in trailers.
 func NewMinioClient(t testing.TB, endpoint string, trailers bool) *minio.Client {
 	t.Helper()
+	return newMinioClient(t, endpoint, trailers, Region)
+}
+
+func newMinioClient(t testing.TB, endpoint string, trailers bool,
+	region string) *minio.Client {
+	t.Helper()
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatalf("parse endpoint: %v", err)
@@ -190,7 +207,7 @@ func NewMinioClient(t testing.TB, endpoint string, trailers bool) *minio.Client 
 	c, err := minio.New(u.Host, &minio.Options{
 		Creds:           miniocreds.NewStaticV4(AccessKeyID, SecretKey, ""),
 		Secure:          u.Scheme == "https",
-		Region:          Region,
+		Region:          region,
 		BucketLookup:    minio.BucketLookupPath,
 		TrailingHeaders: trailers,
 	})
@@ -222,8 +239,8 @@ const (
 )
 
 // Request builds a raw request to the plain-HTTP endpoint for path (which
-// is used as given, already escaped) with body, signed with aws-sdk-go-v2's
-// SigV4 signer over the body's SHA-256. Headers in hdr are set before
+// is used as given, already escaped) with body, signed for the server's
+// region with aws-sdk-go-v2's SigV4 signer over the body's SHA-256. Headers in hdr are set before
 // signing. Use it for input a client SDK refuses to send.
 func (s *Server) Request(t testing.TB, method, path string, hdr http.Header,
 	body []byte) *http.Request {
@@ -253,7 +270,7 @@ func (s *Server) RequestWithHash(t testing.TB, method, path string, hdr http.Hea
 		req.Header[k] = vs
 	}
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	Sign(t, req, payloadHash, time.Now())
+	sign(t, req, payloadHash, time.Now(), s.region)
 	return req
 }
 
@@ -262,9 +279,14 @@ func (s *Server) RequestWithHash(t testing.TB, method, path string, hdr http.Hea
 // escapes it again, as other AWS services expect.
 func Sign(t testing.TB, req *http.Request, payloadHash string, at time.Time) {
 	t.Helper()
+	sign(t, req, payloadHash, at, Region)
+}
+
+func sign(t testing.TB, req *http.Request, payloadHash string, at time.Time, region string) {
+	t.Helper()
 	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretKey}
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
-	err := signer.SignHTTP(context.Background(), creds, req, payloadHash, "s3", Region, at)
+	err := signer.SignHTTP(context.Background(), creds, req, payloadHash, "s3", region, at)
 	if err != nil {
 		t.Fatalf("sign request: %v", err)
 	}

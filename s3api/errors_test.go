@@ -450,6 +450,49 @@ func TestClientGoingAwayIsNotAnError(t *testing.T) {
 	}
 }
 
+func TestRequestSignedForAnotherRegionNamesTheServersRegion(t *testing.T) {
+	srv := s3test.Start(t)
+	bucket := newBucket(t, srv)
+
+	// A raw request, to read the XML: the Region element is what SDKs use.
+	req, _ := http.NewRequest("GET", srv.URL+"/"+bucket, nil)
+	req.Header.Set("X-Amz-Content-Sha256", s3test.EmptySHA256)
+	creds := aws.Credentials{AccessKeyID: s3test.AccessKeyID, SecretAccessKey: s3test.SecretKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, s3test.EmptySHA256,
+		"s3", "eu-west-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := s3test.Do(t, req)
+	var e struct {
+		Code, Message, Region string
+	}
+	if err := xml.Unmarshal(body, &e); err != nil {
+		t.Fatalf("body %q: %v", body, err)
+	}
+	want := "the region 'eu-west-1' is wrong; expecting 'us-east-1'"
+	if resp.StatusCode != 400 || e.Code != "AuthorizationHeaderMalformed" ||
+		!strings.Contains(e.Message, want) || e.Region != "us-east-1" {
+		t.Errorf("got %d %s, want 400 AuthorizationHeaderMalformed %q with Region us-east-1",
+			resp.StatusCode, body, want)
+	}
+
+	// An SDK client configured for the wrong region sees the same code.
+	c := s3.New(s3.Options{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		UsePathStyle: true,
+		Credentials:  aws.NewCredentialsCache(staticCreds{creds}),
+		Retryer:      aws.NopRetryer{},
+	})
+	_, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket})
+	wantError(t, err, "AuthorizationHeaderMalformed", 400)
+}
+
+// staticCreds provides fixed credentials to an SDK client.
+type staticCreds struct{ c aws.Credentials }
+
+func (s staticCreds) Retrieve(context.Context) (aws.Credentials, error) { return s.c, nil }
+
 // get0 builds a signed request with no body.
 func get0(srv *s3test.Server, method, path string) func(*testing.T) *http.Request {
 	return func(t *testing.T) *http.Request { return srv.Request(t, method, path, nil, nil) }

@@ -174,7 +174,7 @@ func (h *handler) writeError(w *responseWriter, q *s3req, err error) {
 		w.WriteHeader(e.Status)
 		return
 	}
-	body := errorBody(e, q)
+	body := errorBody(e, q, err)
 	hdr.Set("Content-Type", "application/xml")
 	hdr.Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(e.Status)
@@ -212,24 +212,32 @@ func clientGone(ctx context.Context, err error) bool {
 
 // errorResponse is the body of an S3 error, as in the Amazon S3 API
 // Reference, "Error responses".
+// Region is set only for a request signed for another region: SDKs read
+// it to sign again for the right one.
 type errorResponse struct {
 	XMLName   xml.Name `xml:"Error"`
 	Code      string
 	Message   string
+	Region    string `xml:",omitempty"`
 	Resource  string
 	RequestID string `xml:"RequestId"`
 }
 
-func errorBody(e *gatehouse.Error, q *s3req) []byte {
-	body, err := xml.Marshal(errorResponse{
+func errorBody(e *gatehouse.Error, q *s3req, err error) []byte {
+	res := errorResponse{
 		Code:      e.Code,
 		Message:   e.Message,
 		Resource:  q.r.URL.Path,
 		RequestID: q.id,
-	})
-	if err != nil {
+	}
+	var re *sigv4.RegionError
+	if errors.As(err, &re) {
+		res.Region = re.Region
+	}
+	body, merr := xml.Marshal(res)
+	if merr != nil {
 		// Only strings are marshalled; this cannot fail.
-		panic(fmt.Sprintf("s3api: marshal error body: %v", err))
+		panic(fmt.Sprintf("s3api: marshal error body: %v", merr))
 	}
 	return append([]byte(xml.Header), body...)
 }

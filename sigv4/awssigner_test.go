@@ -40,12 +40,19 @@ func awsSign(t testing.TB, req *http.Request, payloadHash string, creds aws.Cred
 func awsPresign(t testing.TB, req *http.Request, creds aws.Credentials, at time.Time,
 	expires time.Duration) *http.Request {
 	t.Helper()
+	return awsPresignFor(t, req, creds, testRegion, at, expires)
+}
+
+// awsPresignFor is awsPresign with a credential scope for region.
+func awsPresignFor(t testing.TB, req *http.Request, creds aws.Credentials, region string,
+	at time.Time, expires time.Duration) *http.Request {
+	t.Helper()
 	q := req.URL.Query()
 	q.Set("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
 	req.URL.RawQuery = q.Encode()
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 	u, hdr, err := signer.PresignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD",
-		"s3", testRegion, at)
+		"s3", region, at)
 	if err != nil {
 		t.Fatalf("presign: %v", err)
 	}

@@ -54,3 +54,18 @@ func errSecurityToken() error {
 func errIncomplete(format string, args ...any) error {
 	return gatehouse.ErrIncompleteBody.With(format, args...)
 }
+
+// RegionError is the error for a request signed for a region other than
+// the Verifier's. S3 answers it with the region it expects in a Region
+// element of the error body, which SDKs read to sign again for that
+// region. Err is the S3 error to answer with.
+type RegionError struct {
+	// Region is the region the server expects.
+	Region string
+	Err    *gatehouse.Error
+}
+
+func (e *RegionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err, so that errors.Is and errors.As find it.
+func (e *RegionError) Unwrap() error { return e.Err }

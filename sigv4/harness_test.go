@@ -77,10 +77,13 @@ type verifyServer struct {
 
 func newVerifyServer(t testing.TB, now func() time.Time) *verifyServer {
 	t.Helper()
-	s := &verifyServer{
-		v:       &sigv4.Verifier{Credentials: testResolver(), Now: now},
-		objects: map[string][]byte{},
-	}
+	return newVerifyServerWith(t, &sigv4.Verifier{Credentials: testResolver(), Now: now})
+}
+
+// newVerifyServerWith is newVerifyServer verifying with v.
+func newVerifyServerWith(t testing.TB, v *sigv4.Verifier) *verifyServer {
+	t.Helper()
+	s := &verifyServer{v: v, objects: map[string][]byte{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s

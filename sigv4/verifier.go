@@ -22,6 +22,12 @@ import (
 type Verifier struct {
 	// Credentials resolves the access key ID named in the credential scope.
 	Credentials gatehouse.CredentialResolver
+	// Region, when set, is the only region a credential scope may name:
+	// a request signed for another region is refused with
+	// ErrAuthorizationHeaderMalformed, or ErrAuthorizationQueryParameters
+	// for a presigned URL, inside a *RegionError naming Region. Empty
+	// accepts any region.
+	Region string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// MaxSkew bounds the difference between X-Amz-Date and Now for header
@@ -73,12 +79,14 @@ type Auth struct {
 // unsigned x-amz-* header and for a presigned URL that has expired or is
 // not yet valid; ErrInvalidAccessKeyID, ErrSignatureDoesNotMatch,
 // ErrRequestTimeTooSkewed, ErrAuthorizationQueryParameters,
-// ErrAuthorizationHeaderMalformed, ErrMissingSecurityHeader (no
-// x-amz-content-sha256 on a header-signed request), ErrInvalidArgument
-// (two schemes at once, a malformed x-amz-content-sha256) and
-// ErrXAmzContentSHA256Mismatch (a declared-empty body with a wrong hash).
-// Errors of the CredentialResolver other than ErrInvalidAccessKeyID are
-// returned wrapped.
+// ErrAuthorizationHeaderMalformed (either inside a *RegionError when the
+// credential scope names a region other than Region),
+// ErrMissingSecurityHeader (no x-amz-content-sha256 on a header-signed
+// request), ErrInvalidArgument (two schemes at once, a malformed
+// x-amz-content-sha256) and ErrXAmzContentSHA256Mismatch (a
+// declared-empty body with a wrong hash). Errors of the
+// CredentialResolver other than ErrInvalidAccessKeyID are returned
+// wrapped.
 func (v *Verifier) Verify(r *http.Request) (*Auth, error) {
 	_, rawQuery := rawTarget(r)
 	query, _ := url.ParseQuery(rawQuery)
@@ -124,6 +132,10 @@ func (v *Verifier) verifyHeader(r *http.Request, authz string, token bool) (*Aut
 	if err != nil {
 		return nil, err
 	}
+	if err := v.checkRegion(u, gatehouse.ErrAuthorizationHeaderMalformed,
+		"The authorization header is malformed"); err != nil {
+		return nil, err
+	}
 
 	if err := v.checkHeaderDate(u, r.Header.Get("X-Amz-Date")); err != nil {
 		return nil, err
@@ -159,6 +171,10 @@ func (v *Verifier) verifyHeader(r *http.Request, authz string, token bool) (*Aut
 func (v *Verifier) verifyPresigned(r *http.Request, q url.Values) (*Auth, error) {
 	u, err := parsePresigned(q)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.checkRegion(u, gatehouse.ErrAuthorizationQueryParameters,
+		"Error parsing the X-Amz-Credential parameter"); err != nil {
 		return nil, err
 	}
 
@@ -295,6 +311,18 @@ func unsignedAmzHeader(h http.Header, signed []string) string {
 		}
 	}
 	return ""
+}
+
+// checkRegion refuses a credential scope for a region other than
+// v.Region. S3 answers such a request with e, whose message continues
+// with the region given and the region expected, and not with
+// SignatureDoesNotMatch, so that the client learns what to fix.
+func (v *Verifier) checkRegion(u *unverifiedSig, e *gatehouse.Error, lead string) error {
+	if v.Region == "" || u.region == v.Region {
+		return nil
+	}
+	return &RegionError{Region: v.Region, Err: e.With("%s; the region '%s' is wrong; "+
+		"expecting '%s'", lead, clip(u.region), v.Region)}
 }
 
 // checkHeaderDate checks the x-amz-date of a header-signed request: it

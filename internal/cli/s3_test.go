@@ -289,3 +289,28 @@ func TestStopCutsOffAnUploadThatOutlivesTheTimeoutAndPublishesNothing(t *testing
 		t.Errorf("HeadObject of the cut-off upload: %v, want NotFound", err)
 	}
 }
+
+func TestServeRefusesRequestsSignedForAnotherRegion(t *testing.T) {
+	isolateAWSEnv(t)
+	ctx := context.Background()
+	r := startServe(t, testKeys, "--data", t.TempDir(), "--region", "eu-west-1")
+	id, secret := testKeys["GATEHOUSE_ADMIN_ACCESS_KEY"], testKeys["GATEHOUSE_ADMIN_SECRET_KEY"]
+
+	_, err := s3Client(r.endpoint, id, secret).ListBuckets(ctx, &s3.ListBucketsInput{})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AuthorizationHeaderMalformed" {
+		t.Errorf("us-east-1 client on an eu-west-1 server: %v, want AuthorizationHeaderMalformed",
+			err)
+	}
+
+	c := s3.NewFromConfig(aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
+	}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(r.endpoint)
+		o.UsePathStyle = true
+	})
+	if _, err := c.ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
+		t.Errorf("eu-west-1 client on an eu-west-1 server: %v", err)
+	}
+}

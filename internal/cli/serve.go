@@ -153,7 +153,7 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	}()
 	api := s3api.New(s3api.Config{
 		Store:    st,
-		Verifier: &sigv4.Verifier{Credentials: static.New(keys.credential())},
+		Verifier: &sigv4.Verifier{Credentials: static.New(keys.credential()), Region: s.Region},
 		Domain:   s.Domain,
 		Region:   s.Region,
 		Logger:   log,

@@ -144,7 +144,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	})
 	s.Handler = s3api.New(s3api.Config{
 		Store:    store,
-		Verifier: &sigv4.Verifier{Credentials: creds, Now: cfg.now},
+		Verifier: &sigv4.Verifier{Credentials: creds, Region: cfg.region, Now: cfg.now},
 		Domain:   cfg.domain,
 		Region:   cfg.region,
 		Logger:   logger,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"gatehouse.dev/gatehouse"
+	"gatehouse.dev/gatehouse/checksum"
 )
 
 // deleteRequest is the body of DeleteObjects.
@@ -37,11 +38,12 @@ type deleteFailure struct {
 }
 
 // deleteObjects answers DeleteObjects: up to 1,000 keys, each authorized
-// and deleted on its own, with per-key errors in the result. AWS requires
-// Content-MD5 or an x-amz-checksum-* header here; Gatehouse verifies
-// either when present and otherwise relies on the SigV4 payload hash, so
-// that clients which omit them still work.
+// and deleted on its own, with per-key errors in the result. The body
+// must carry Content-MD5 or an additional checksum, which is verified.
 func (h *handler) deleteObjects(w *responseWriter, q *s3req) error {
+	if err := requireBodyChecksum(q.r.Header); err != nil {
+		return err
+	}
 	var req deleteRequest
 	if err := readXML(q, maxDeleteXML, &req); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -78,6 +80,24 @@ func (h *handler) deleteObjects(w *responseWriter, q *s3req) error {
 		}
 	}
 	return writeXML(w, http.StatusOK, res)
+}
+
+// requireBodyChecksum refuses a DeleteObjects request that carries
+// neither Content-MD5 nor a checksum value, in an x-amz-checksum-*
+// header or a trailer. The Amazon S3 API Reference (DeleteObjects)
+// requires one; x-amz-sdk-checksum-algorithm names an algorithm but is no
+// value, so it is not enough alone. aws-sdk-go-v2, botocore, minio-go,
+// rclone and s3cmd all send one.
+func requireBodyChecksum(h http.Header) error {
+	e, err := checksum.ParseRequest(h)
+	if err != nil {
+		return fmt.Errorf("parse checksum headers: %w", err)
+	}
+	if e.ContentMD5 == "" && e.Value == "" && !e.FromTrailer {
+		return gatehouse.ErrInvalidRequest.With(
+			"Missing required header for this request: Content-MD5")
+	}
+	return nil
 }
 
 func (h *handler) deleteOne(q *s3req, k gatehouse.ObjectKey, version string) error {

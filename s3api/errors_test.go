@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -43,6 +45,14 @@ func deleteBody(n int) []byte {
 	}
 	b.WriteString("</Delete>")
 	return b.Bytes()
+}
+
+// deleteRequest is a signed DeleteObjects request on bucket path b, with
+// the Content-MD5 that S3 requires.
+func deleteRequest(t *testing.T, srv *s3test.Server, b string, body []byte) *http.Request {
+	sum := md5.Sum(body)
+	return srv.Request(t, "POST", b+"?delete",
+		http.Header{"Content-Md5": {base64.StdEncoding.EncodeToString(sum[:])}}, body)
 }
 
 // TestBadInputGetsTheS3ErrorCodeAndStatus sends each bad input of issue 2
@@ -96,16 +106,23 @@ func TestBadInputGetsTheS3ErrorCodeAndStatus(t *testing.T) {
 		{"headers over 8 KiB on a write", withHeader(srv, "PUT", b+"/hdr", "X-Padding",
 			strings.Repeat("p", 9000)), 400, "RequestHeaderSectionTooLarge"},
 		{"malformed DeleteObjects body", func(t *testing.T) *http.Request {
-			return srv.Request(t, "POST", b+"?delete", nil, []byte("<Delete><Object>"))
+			return deleteRequest(t, srv, b, []byte("<Delete><Object>"))
 		}, 400, "MalformedXML"},
 		{"DeleteObjects with 1001 keys", func(t *testing.T) *http.Request {
-			return srv.Request(t, "POST", b+"?delete", nil, deleteBody(1001))
+			return deleteRequest(t, srv, b, deleteBody(1001))
 		}, 400, "MalformedXML"},
 		{"DeleteObjects with no keys", func(t *testing.T) *http.Request {
-			return srv.Request(t, "POST", b+"?delete", nil, deleteBody(0))
+			return deleteRequest(t, srv, b, deleteBody(0))
 		}, 400, "MalformedXML"},
+		{"DeleteObjects without Content-MD5 or a checksum", func(t *testing.T) *http.Request {
+			return srv.Request(t, "POST", b+"?delete", nil, deleteBody(1))
+		}, 400, "InvalidRequest"},
+		{"DeleteObjects naming a checksum algorithm but no value", func(t *testing.T) *http.Request {
+			return srv.Request(t, "POST", b+"?delete",
+				http.Header{"X-Amz-Sdk-Checksum-Algorithm": {"CRC32"}}, deleteBody(1))
+		}, 400, "InvalidRequest"},
 		{"XML body over its bound", func(t *testing.T) *http.Request {
-			return srv.Request(t, "POST", b+"?delete", nil,
+			return deleteRequest(t, srv, b,
 				append(deleteBody(1), bytes.Repeat([]byte(" "), 3<<20)...))
 		}, 400, "MaxMessageLengthExceeded"},
 		{"PUT without Content-Length", func(t *testing.T) *http.Request {

@@ -526,6 +526,36 @@ func TestDeleteObjects(t *testing.T) {
 	}
 	assertListed(t, srv.S3, bucket, nil)
 
+	// Each way a client may prove the body's integrity, which S3 requires
+	// of DeleteObjects: Content-MD5, a checksum header, or (through the
+	// TLS client, streaming) a checksum trailer.
+	plain := s3test.NewS3Client(srv.URL, http.DefaultClient)
+	whenRequired := s3.New(plain.Options(), func(o *s3.Options) {
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	})
+	for name, c := range map[string]*s3.Client{"TLS": srv.S3, "plain HTTP": srv.S3HTTP,
+		"checksums only when required": whenRequired} {
+		put(t, c, bucket, "e", []byte("e"))
+		_, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: &bucket,
+			Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("e")}}},
+		})
+		if err != nil {
+			t.Errorf("%s: delete objects: %v", name, err)
+		}
+	}
+	for _, h := range []http.Header{
+		{"Content-Md5": {"ushfKWI+IZqsamGXKx4CZw=="}},
+		{"X-Amz-Checksum-Crc32": {"RBtmVA=="}},
+	} {
+		body := []byte("<Delete><Object><Key>e</Key></Object></Delete>")
+		resp, got := s3test.Do(t, srv.Request(t, "POST", "/"+bucket+"?delete", h, body))
+		if resp.StatusCode != 200 {
+			t.Errorf("DeleteObjects with %v = %d %s, want 200", h, resp.StatusCode, got)
+		}
+	}
+	assertListed(t, srv.S3, bucket, nil)
+
 	_, err = srv.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 		Bucket: aws.String("no-such"),
 		Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("x")}}},

@@ -132,16 +132,25 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	log.Info("gatehouse starting", "version", versionString(), "data", s.Data,
 		"s3_addr", s.S3Addr, "domain", s.Domain, "region", s.Region)
 
-	// The data directory and the administrator credential.
+	// Listen first: a start that cannot serve must not create a
+	// credential it never shows.
+	ln, err := net.Listen("tcp", s.S3Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			ln.Close()
+		}
+	}()
+
+	// The store, which locks the data directory, and then the
+	// administrator credential: after it is saved nothing can fail
+	// before it is printed.
 	if err := os.MkdirAll(s.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	keys, written, err := loadAdminKeys(s.Data, env, log)
-	if err != nil {
-		return err
-	}
-
-	// The store, and the S3 API over it.
 	st, err := local.Open(ctx, s.Data, local.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -151,19 +160,22 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 			err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 		}
 	}()
+	keys, written, err := loadAdminKeys(s.Data, env, log)
+	if err != nil {
+		return err
+	}
 	api := s3api.New(s3api.Config{
-		Store:    st,
-		Verifier: &sigv4.Verifier{Credentials: static.New(keys.credential()), Region: s.Region},
-		Domain:   s.Domain,
-		Region:   s.Region,
-		Logger:   log,
+		Store: st,
+		Verifier: &sigv4.Verifier{
+			Credentials: static.New(keys.credential()),
+			Region:      s.Region,
+		},
+		Domain: s.Domain,
+		Region: s.Region,
+		Logger: log,
 	})
 
-	// Listen, and only then tell the operator where.
-	ln, err := net.Listen("tcp", s.S3Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
+	// Tell the operator where, and serve.
 	endpoint := endpointURL(ln.Addr())
 	printBanner(env.Stdout, endpoint, s, keys, written)
 	if env.Listening != nil {
@@ -175,6 +187,7 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	if env.ioIdle > 0 {
 		idle = env.ioIdle
 	}
+	serving = true // Serve closes ln
 	err = serveUntilDone(ctx, ln, api, idle, s.ShutdownTimeout, log)
 	log.Info("gatehouse stopped", "uptime", time.Since(started).Round(time.Millisecond))
 	return err

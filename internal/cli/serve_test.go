@@ -309,6 +309,34 @@ func TestBadAdminKeysInEnvironmentStopTheStart(t *testing.T) {
 	}
 }
 
+func TestStartOnATakenPortWritesNoCredentialUnshown(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	data := t.TempDir()
+
+	err, _ = startErr(t, nil, "--data", data, "--s3-addr", taken.Addr().String())
+	if !strings.Contains(err.Error(), "listen") {
+		t.Errorf("err = %v, want a listen error", err)
+	}
+	path := filepath.Join(data, "admin.credentials")
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("admin.credentials was written by a start that could not listen")
+	}
+
+	// The next start that serves is the first: it shows the secret.
+	r := startServe(t, nil, "--data", data)
+	r.stop()
+	content, _ := os.ReadFile(path)
+	m := credentialsFormat.FindStringSubmatch(string(content))
+	if m == nil || !strings.Contains(r.stdout.String(), "Secret access key: "+m[2]+"\n") {
+		t.Errorf("the start after a failed one did not show the new secret:\n%s",
+			r.stdout)
+	}
+}
+
 func TestSharedCredentialsFileIsWarnedAbout(t *testing.T) {
 	data := t.TempDir()
 	if err := startServe(t, nil, "--data", data).stop(); err != nil {

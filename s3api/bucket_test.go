@@ -275,6 +275,22 @@ func TestHealthNeedsNoAuthentication(t *testing.T) {
 	}
 }
 
+func TestHealthAllowsOnlyGETAndHEAD(t *testing.T) {
+	srv := s3test.Start(t)
+	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+		req, _ := http.NewRequest(method, srv.URL+"/-/health", nil)
+		status, e := rawError(t, req)
+		if status != 405 || e.Code != "MethodNotAllowed" {
+			t.Errorf("%s /-/health = %d %s, want 405 MethodNotAllowed", method, status, e.Code)
+		}
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/-/health", nil)
+	resp, _ := s3test.Do(t, req)
+	if got := resp.Header.Get("Allow"); got != "GET, HEAD" {
+		t.Errorf("Allow = %q, want \"GET, HEAD\"", got)
+	}
+}
+
 func TestVirtualHostedStyle(t *testing.T) {
 	srv := s3test.Start(t, s3test.WithDomain("s3.test"))
 	ctx := context.Background()

@@ -87,9 +87,8 @@ func (h *handler) serveSafely(w *responseWriter, q *s3req) (err error) {
 func (h *handler) serve(w *responseWriter, q *s3req) error {
 	r := q.r
 	bucket, key, vhost := h.locate(r)
-	if !vhost && r.URL.Path == healthPath && (r.Method == "GET" || r.Method == "HEAD") {
-		q.rec.Operation = "Health"
-		return writeText(w, r, "ok")
+	if !vhost && r.URL.Path == healthPath {
+		return health(w, q)
 	}
 	q.bucket, q.key = bucket, key
 	q.rec.Bucket, q.rec.Key = string(bucket), string(key)
@@ -240,6 +239,19 @@ func errorBody(e *gatehouse.Error, q *s3req, err error) []byte {
 		panic(fmt.Sprintf("s3api: marshal error body: %v", merr))
 	}
 	return append([]byte(xml.Header), body...)
+}
+
+// health answers liveness probes, without authentication. The path is
+// no S3 resource, so other methods are refused as on any resource that
+// does not support them, with the Allow header RFC 9110 section 15.5.6
+// requires of a 405.
+func health(w *responseWriter, q *s3req) error {
+	q.rec.Operation = "Health"
+	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return gatehouse.ErrMethodNotAllowed
+	}
+	return writeText(w, q.r, "ok")
 }
 
 func writeText(w http.ResponseWriter, r *http.Request, s string) error {

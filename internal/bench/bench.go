@@ -258,10 +258,12 @@ func (r *run) measureLoad(ctx context.Context, op string, size int64, conc int, 
 				return fmt.Errorf("%s: write objects to read: %w", t.name, err)
 			}
 		}
+		cpu := startCPU(t.pid)
 		m, err := runLoad(ctx, t.client, p, op, conc, lim)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, errors.Join(err, t.alive()))
 		}
+		cpu.finish(&m)
 		ms[i] = m
 	}
 	l := newLoad(op, size, conc, ms[0], ms[1])

@@ -174,6 +174,9 @@ func checkLoad(t *testing.T, l Load, cfg Config) {
 		if m.P50Millis > m.P99Millis {
 			t.Errorf("%s: p50 %g > p99 %g", l.Name(), m.P50Millis, m.P99Millis)
 		}
+		if m.ServerCPUMillis < 0 || m.ClientCPUMillis < 0 {
+			t.Errorf("%s: negative CPU time per request: %+v", l.Name(), m)
+		}
 	}
 	wantUnit, rate := UnitOpsPerSec, func(m Measurement) float64 { return m.OpsPerSec }
 	if l.Size >= MiB {

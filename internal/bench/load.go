@@ -78,6 +78,13 @@ type Measurement struct {
 	// request to having read and checked the whole response.
 	P50Millis float64 `json:"p50_ms"`
 	P99Millis float64 `json:"p99_ms"`
+	// ServerCPUMillis and ClientCPUMillis are the CPU time, user and
+	// system, the server and the bench's client used per request, to
+	// 10 ms over the whole load; zero when not known (an endpoint without
+	// --pid, or no /proc). The client runs the same code for both
+	// targets, so a difference in it means the client waited differently.
+	ServerCPUMillis float64 `json:"server_cpu_ms_per_op,omitempty"`
+	ClientCPUMillis float64 `json:"client_cpu_ms_per_op,omitempty"`
 }
 
 // limits bound one load: it stops starting requests after duration or

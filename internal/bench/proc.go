@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -157,4 +158,82 @@ func procField(b []byte, name string) string {
 		}
 	}
 	return ""
+}
+
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/PID/stat. It
+// is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// readCPUTime returns the CPU time process pid has used so far, user and
+// system, from /proc/PID/stat (Linux only), to 10 ms.
+func readCPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
+	}
+	d, err := parseCPUTime(b)
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
+	}
+	return d, nil
+}
+
+// parseCPUTime reads utime plus stime from the text of /proc/PID/stat.
+// The command name, field 2, is in parentheses and may hold spaces and
+// parentheses itself; utime and stime are fields 14 and 15, the 12th and
+// 13th after the last ')'.
+func parseCPUTime(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed stat: no command name")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("malformed stat: %d fields after the command name", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("malformed stat: CPU time %q", s)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// cpuMeter measures the CPU time a server and the bench's own client use
+// over one load.
+type cpuMeter struct {
+	pid            int // the server's; 0 when unknown
+	server, client time.Duration
+	ok             bool
+}
+
+// startCPU reads the starting CPU times. A meter that cannot read them
+// records nothing: CPU use is an explanation, not a result.
+func startCPU(pid int) *cpuMeter {
+	m := &cpuMeter{pid: pid}
+	if pid == 0 {
+		return m
+	}
+	var serr, cerr error
+	m.server, serr = readCPUTime(pid)
+	m.client, cerr = readCPUTime(os.Getpid())
+	m.ok = serr == nil && cerr == nil
+	return m
+}
+
+// finish records in x the CPU time per request since startCPU.
+func (m *cpuMeter) finish(x *Measurement) {
+	server, serr := readCPUTime(m.pid)
+	client, cerr := readCPUTime(os.Getpid())
+	if !m.ok || serr != nil || cerr != nil || x.Ops == 0 {
+		return
+	}
+	perOp := func(d time.Duration) float64 {
+		return float64(d.Microseconds()) / 1000 / float64(x.Ops)
+	}
+	x.ServerCPUMillis = perOp(server - m.server)
+	x.ClientCPUMillis = perOp(client - m.client)
 }

@@ -139,12 +139,15 @@ func (r *Report) WriteText(w io.Writer) error {
 // writeLoads writes the table of loads.
 func (r *Report) writeLoads(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "load\t%s\tbaseline\tratio\tp50 ms\tbase p50\tp99 ms\tbase p99\t\n",
-		r.Target)
+	fmt.Fprintf(tw, "load\t%s\tbaseline\tratio\tp50 ms\tbase p50\tp99 ms\tbase p99\t"+
+		"cpu ms/op\tbase cpu\tclient cpu\tbase client\t\n", r.Target)
 	for _, l := range r.Loads {
-		fmt.Fprintf(tw, "%s\t%.1f %s\t%.1f %s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
-			l.Name(), l.rate(l.Target), l.Unit, l.rate(l.Baseline), l.Unit, l.Ratio,
-			l.Target.P50Millis, l.Baseline.P50Millis, l.Target.P99Millis, l.Baseline.P99Millis)
+		t, b := l.Target, l.Baseline
+		fmt.Fprintf(tw, "%s\t%.1f %s\t%.1f %s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n",
+			l.Name(), l.rate(t), l.Unit, l.rate(b), l.Unit, l.Ratio,
+			t.P50Millis, b.P50Millis, t.P99Millis, b.P99Millis,
+			cpuText(t.ServerCPUMillis), cpuText(b.ServerCPUMillis),
+			cpuText(t.ClientCPUMillis), cpuText(b.ClientCPUMillis))
 	}
 	return tw.Flush()
 }
@@ -173,6 +176,14 @@ func (v Verdict) detail() string {
 		s += "; " + v.Note
 	}
 	return s
+}
+
+// cpuText renders CPU milliseconds per request, or "-" when unknown.
+func cpuText(ms float64) string {
+	if ms == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", ms)
 }
 
 // mib converts bytes to MiB.

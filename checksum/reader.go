@@ -9,12 +9,34 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"sync"
 
 	"gatehouse.dev/gatehouse"
 )
 
+// chunkSize is how many bytes the Reader gathers before handing them to
+// the hashing goroutine: large enough that starting a goroutine per chunk
+// costs nothing next to hashing it (about 0.4 ms for MD5), small enough to
+// stay in a core's cache on the way.
+const chunkSize = 256 << 10
+
+// chunks recycles staging buffers between requests.
+var chunks = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
 // Reader hashes what passes through it: always MD5, plus the expected
 // additional algorithm if any. It is not safe for concurrent use.
+//
+// The hashing runs beside the reading. MD5 runs at about 700 MB/s on one
+// core, slower than a loopback socket and a file write together, so done
+// in line it would set the pace of every large write. Instead Read copies
+// what it returns into a staging buffer, and each full buffer is hashed on
+// a goroutine while the caller goes on reading and writing the next one;
+// a large write then costs the longer of the hashing and the I/O, not
+// their sum, when a second core is free. At most one chunk is being hashed
+// at a time, and that goroutine ends on its own once the chunk is hashed,
+// whatever the caller does next: a Reader abandoned midway leaks nothing.
+//
+// Bodies shorter than a chunk are hashed in line, at their end.
 type Reader struct {
 	src    io.Reader
 	expect Expect
@@ -22,6 +44,12 @@ type Reader struct {
 	extra  hash.Hash // nil without an additional algorithm
 	n      int64
 	eof    bool
+	err    error // the first error src returned other than io.EOF
+
+	stage   *[]byte       // bytes read but not yet hashed; nil until needed
+	staged  int           // how much of stage is filled
+	spare   *[]byte       // the buffer being hashed, or free; nil until needed
+	hashing chan struct{} // closed when the hash of spare ends; nil if none runs
 }
 
 // NewReader wraps r. e is normally the result of ParseRequest; an unknown
@@ -34,20 +62,104 @@ func NewReader(r io.Reader, e Expect) *Reader {
 	return cr
 }
 
-// Read implements io.Reader.
+// Read implements io.Reader. Errors from the wrapped reader are returned
+// unchanged; after one, Read keeps returning it, and Seal fails.
 func (r *Reader) Read(p []byte) (int, error) {
+	switch {
+	case r.err != nil:
+		return 0, r.err
+	case r.eof:
+		return 0, io.EOF
+	}
 	n, err := r.src.Read(p)
 	if n > 0 {
-		r.md5.Write(p[:n])
-		if r.extra != nil {
-			r.extra.Write(p[:n])
-		}
 		r.n += int64(n)
+		r.stageBytes(p[:n])
 	}
-	if err == io.EOF {
-		r.eof = true
+	switch {
+	case err == io.EOF:
+		r.finish()
+	case err != nil:
+		r.abort(err)
 	}
 	return n, err
+}
+
+// stageBytes copies b into the staging buffer, handing each buffer that
+// fills up to the hashing goroutine.
+func (r *Reader) stageBytes(b []byte) {
+	for len(b) > 0 {
+		if r.stage == nil {
+			r.stage = chunks.Get().(*[]byte)
+		}
+		c := copy((*r.stage)[r.staged:], b)
+		r.staged += c
+		b = b[c:]
+		if r.staged == len(*r.stage) {
+			r.handOff()
+		}
+	}
+}
+
+// handOff starts hashing the full staging buffer on a goroutine, once
+// the previous one is done (hashes take their input in order), and makes
+// the spare buffer the staging one.
+func (r *Reader) handOff() {
+	r.wait()
+	full := r.stage
+	r.stage, r.spare, r.staged = r.spare, full, 0
+
+	done := make(chan struct{})
+	r.hashing = done
+	go func(sum, extra hash.Hash, b []byte) {
+		defer close(done)
+		write(sum, extra, b)
+	}(r.md5, r.extra, *full)
+}
+
+// write feeds b to the hashes. Writes to a hash.Hash never fail.
+func write(sum, extra hash.Hash, b []byte) {
+	sum.Write(b)
+	if extra != nil {
+		extra.Write(b)
+	}
+}
+
+// wait blocks until no chunk is being hashed. The channel's close orders
+// the goroutine's writes to the hashes before what the caller does next.
+func (r *Reader) wait() {
+	if r.hashing != nil {
+		<-r.hashing
+		r.hashing = nil
+	}
+}
+
+// finish hashes what is still staged, at the end of the body, and
+// recycles the buffers.
+func (r *Reader) finish() {
+	r.wait()
+	if r.staged > 0 {
+		write(r.md5, r.extra, (*r.stage)[:r.staged])
+	}
+	r.release()
+	r.eof = true
+}
+
+// abort records err from the body, waits out the hash in flight and
+// recycles the buffers: the Reader will not hash again.
+func (r *Reader) abort(err error) {
+	r.wait()
+	r.release()
+	r.err = err
+}
+
+func (r *Reader) release() {
+	for _, b := range []*[]byte{r.stage, r.spare} {
+		if b != nil {
+			chunks.Put(b)
+		}
+	}
+	r.stage, r.spare, r.staged = nil, nil, 0
 }
 
 // Size returns the number of bytes read so far.

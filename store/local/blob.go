@@ -148,14 +148,20 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// writebackEvery is how many bytes copyBody writes before it starts
+// their writeback (see startWriteback).
+const writebackEvery = 8 << 20
+
 // copyBody copies body to f until EOF, in large writes through a pooled
 // buffer (io.Copy would hand the copy to os.File.ReadFrom, which writes
-// 32 KiB at a time), checking ctx between reads.
+// 32 KiB at a time), checking ctx between reads. Every writebackEvery
+// bytes it starts writing them to disk, so that the disk works while the
+// body is still arriving instead of all at once in the final fsync.
 func copyBody(ctx context.Context, f *os.File, body io.Reader) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
-	var n int64
+	var n, flushed int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, err
@@ -166,6 +172,10 @@ func copyBody(ctx context.Context, f *os.File, body io.Reader) (int64, error) {
 				return n, err
 			}
 			n += int64(m)
+		}
+		if n-flushed >= writebackEvery {
+			startWriteback(f, flushed, n-flushed)
+			flushed = n
 		}
 		if rerr == io.EOF {
 			return n, nil

@@ -561,3 +561,59 @@ func presigned(t *testing.T, srv *s3test.Server, bucket, key string,
 	}
 	return req
 }
+
+// TestWriteHeaderSectionIsBoundedAt8KiB pins the bound exactly: on a
+// write, the header fields other than Host, each counted as
+// "Name: value\r\n", may total 8,192 bytes and no more.
+func TestWriteHeaderSectionIsBoundedAt8KiB(t *testing.T) {
+	srv := s3test.Start(t)
+	bucket := newBucket(t, srv)
+	u, _ := url.Parse(srv.URL)
+
+	// putWithFields sends a signed PUT whose header fields but Host
+	// total exactly n bytes, padded with X-Pad.
+	putWithFields := func(n int) (int, string) {
+		body := []byte("hello")
+		build := func(pad int) (*http.Request, int) {
+			req := srv.Request(t, "PUT", "/"+bucket+"/hdr",
+				http.Header{"X-Pad": {strings.Repeat("p", pad)}}, body)
+			size := len("Content-Length: 5\r\n")
+			for k, vs := range req.Header {
+				for _, v := range vs {
+					size += len(k) + len(": ") + len(v) + len("\r\n")
+				}
+			}
+			return req, size
+		}
+		_, base := build(1)
+		req, size := build(1 + n - base)
+		if size != n {
+			t.Fatalf("header fields of %d bytes, want %d", size, n)
+		}
+
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\n",
+			req.URL.RequestURI(), req.Host)
+		req.Header.Write(c)
+		fmt.Fprintf(c, "\r\n%s", body)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	if status, body := putWithFields(8 << 10); status != 200 {
+		t.Errorf("PUT with 8192 bytes of header fields: %d %s, want 200", status, body)
+	}
+	status, body := putWithFields(8<<10 + 1)
+	if status != 400 || !strings.Contains(body, "<Code>RequestHeaderSectionTooLarge</Code>") {
+		t.Errorf("PUT with 8193 bytes of header fields: %d %s, want 400 "+
+			"RequestHeaderSectionTooLarge", status, body)
+	}
+}

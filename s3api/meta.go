@@ -11,9 +11,12 @@ import (
 // defaultContentType is what S3 stores when a PUT names no Content-Type.
 const defaultContentType = "binary/octet-stream"
 
-// maxWriteHeaderBytes bounds the header section of a write. The Amazon S3
-// User Guide ("Working with object metadata") limits the PUT request
-// header to 8 KB.
+// maxWriteHeaderBytes bounds the header section of a write (PutObject,
+// CopyObject, CreateMultipartUpload, CreateBucket): the header fields
+// other than Host, each counted as "Name: value\r\n". The Amazon S3 User
+// Guide ("Working with object metadata") limits the PUT request header
+// to 8 KB. The server bounds every request's line and headers together
+// at 16 KiB before the handler sees them.
 const maxWriteHeaderBytes = 8 << 10
 
 // metaFromRequest reads the stored metadata a PutObject, a
@@ -139,8 +142,9 @@ func setIf(h http.Header, k, v string) {
 	}
 }
 
-// headerBytes is the size of h as it was sent, near enough: names,
-// values and separators.
+// headerBytes is the size of h as it was sent: each field as
+// "Name: value\r\n". net/http has moved Host out of h, so it is not
+// counted.
 func headerBytes(h http.Header) int {
 	n := 0
 	for k, vs := range h {

@@ -26,13 +26,22 @@ const (
 	// first and never sends on a connection the server is closing.
 	idleTimeout = 120 * time.Second
 
-	// maxHeaderBytes bounds the request line and headers. S3 limits the
-	// request header of a PUT to 8 KB ("Working with object metadata",
-	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html);
-	// the request line comes on top and can itself be long: a 1,024-byte
-	// key percent-encodes to up to 3 KiB, and a presigned URL adds about
-	// 1 KiB of query. 16 KiB admits all of that.
-	maxHeaderBytes = 16 << 10
+	// maxRequestHead bounds the request line and the header section,
+	// up to and including the blank line that ends it; a longer head is
+	// refused by net/http with 431 Request Header Fields Too Large. S3
+	// limits the request header of a PUT to 8 KB ("Working with object
+	// metadata",
+	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html),
+	// which the S3 handler enforces on writes; the request line comes on
+	// top and can itself be long: a 1,024-byte key percent-encodes to up
+	// to 3 KiB, and a presigned URL adds about 1 KiB of query. 16 KiB
+	// admits all of that.
+	maxRequestHead = 16 << 10
+
+	// maxHeaderBytes is http.Server.MaxHeaderBytes for maxRequestHead:
+	// net/http lets a head run 4096 bytes past MaxHeaderBytes (slack for
+	// its read buffer), so the setting is that much lower.
+	maxHeaderBytes = maxRequestHead - 4096
 
 	// ioIdleTimeout ends a request whose body read or response write
 	// makes no progress for this long. It replaces http.Server's

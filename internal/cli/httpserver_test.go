@@ -246,6 +246,40 @@ func TestGuardAnswersExpectContinueOnAConnectionIdleLongerThanTheWindow(t *testi
 	}
 }
 
+// headOfSize is a GET whose request line and header section, up to and
+// including the blank line that ends it, is exactly n bytes.
+func headOfSize(t *testing.T, n int) string {
+	t.Helper()
+	const frame = "GET /k HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n"
+	head := strings.Replace(frame, "X-Pad: ", "X-Pad: "+strings.Repeat("p", n-len(frame)), 1)
+	if len(head) != n {
+		t.Fatalf("head of %d bytes, want %d", len(head), n)
+	}
+	return head
+}
+
+func TestRequestHeadIsBoundedAt16KiB(t *testing.T) {
+	srv := guardedServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	for n, want := range map[int]int{
+		maxRequestHead:     http.StatusOK,
+		maxRequestHead + 1: http.StatusRequestHeaderFieldsTooLarge,
+	} {
+		c := dial(t, srv)
+		io.WriteString(c, headOfSize(t, n))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("head of %d bytes: %v", n, err)
+		}
+		if resp.StatusCode != want {
+			t.Errorf("head of %d bytes: %s, want %d", n, resp.Status, want)
+		}
+	}
+	if maxRequestHead != 16<<10 {
+		t.Errorf("maxRequestHead = %d, want the 16 KiB the documentation states",
+			maxRequestHead)
+	}
+}
+
 func TestInflightWaitReportsStragglers(t *testing.T) {
 	var f inflight
 	if !f.wait(time.Second) {

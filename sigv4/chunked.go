@@ -150,6 +150,16 @@ func (c *chunkedReader) nextChunk() error {
 		c.hash.Reset()
 	}
 	if size > 0 {
+		// AWS requires every chunk but the last to hold at least 8 KiB
+		// ("Transferring Payload in Multiple Chunks") and answers
+		// InvalidChunkSizeError. Gatehouse accepts smaller ones: minio-go
+		// and aws-sdk-go-v2 always send full 64 KiB chunks, but botocore's
+		// AwsChunkedWrapper sends whatever its source's read returns, and
+		// aws-sdk-js-v3 sends a stream's chunks as they come unless
+		// requestStreamBufferSize is set (aws/aws-sdk-js-v3#7509). A
+		// signed chunk costs the server one HMAC and its sender a framing
+		// line of about 85 bytes, so tiny chunks make the server's work
+		// grow with what the client sends, as any body does.
 		return nil
 	}
 

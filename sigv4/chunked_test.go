@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // encodedStream signs body with minio-go's aws-chunked signer and returns
@@ -197,4 +198,32 @@ func chunkStarts(w []byte) []int {
 		off += nl + 1 + int(size) + 2
 	}
 	return starts
+}
+
+// TestSmallNonFinalChunksAreAccepted pins a deliberate leniency: AWS
+// refuses chunks under 8 KiB but the last (see chunkedReader.nextChunk),
+// and Gatehouse does not.
+func TestSmallNonFinalChunksAreAccepted(t *testing.T) {
+	s := newVerifyServer(t, nil)
+	body := payloadOf(3000)
+
+	// Chunks of 1000, 1000, 999 and 1 bytes, as botocore sends when its
+	// source returns short reads, then the CRC32 trailer.
+	var wire bytes.Buffer
+	for _, part := range [][]byte{body[:1000], body[1000:2000], body[2000:2999], body[2999:]} {
+		wire.WriteString(strconv.FormatInt(int64(len(part)), 16) + "\r\n")
+		wire.Write(part)
+		wire.WriteString("\r\n")
+	}
+	wire.WriteString("0\r\nx-amz-checksum-crc32:" + crc32Base64(body) + "\r\n\r\n")
+
+	req, _ := http.NewRequest("PUT", s.URL+"/bkt/small-chunks", bytes.NewReader(wire.Bytes()))
+	req.Header.Set("Content-Encoding", "aws-chunked")
+	req.Header.Set("X-Amz-Decoded-Content-Length", strconv.Itoa(len(body)))
+	req.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+	awsSign(t, req, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", awsCreds, testRegion, time.Now())
+	o := do(t, s, req)
+	if o.Status != 200 || o.BodySHA != sha256Hex(body) {
+		t.Errorf("outcome = %d %s %q, want 200 with the body decoded", o.Status, o.Code, o.Message)
+	}
 }

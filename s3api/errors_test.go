@@ -117,7 +117,7 @@ func TestBadInputGetsTheS3ErrorCodeAndStatus(t *testing.T) {
 		{"DeleteObjects without Content-MD5 or a checksum", func(t *testing.T) *http.Request {
 			return srv.Request(t, "POST", b+"?delete", nil, deleteBody(1))
 		}, 400, "InvalidRequest"},
-		{"DeleteObjects naming a checksum algorithm but no value", func(t *testing.T) *http.Request {
+		{"DeleteObjects naming a checksum algorithm only", func(t *testing.T) *http.Request {
 			return srv.Request(t, "POST", b+"?delete",
 				http.Header{"X-Amz-Sdk-Checksum-Algorithm": {"CRC32"}}, deleteBody(1))
 		}, 400, "InvalidRequest"},

@@ -23,10 +23,14 @@ import (
 // grows past 65,536 entries before the files themselves spread out.
 
 func (s *Store) tmpDir() string  { return filepath.Join(s.dir, "tmp") }
-func (s *Store) blobDir() string { return filepath.Join(s.dir, "blobs") }
+func (s *Store) blobDir() string { return s.blobs }
 
+// blobPath is where blob name lives. It concatenates rather than calling
+// filepath.Join, which cleans the path anew on every GET: s.blobs is
+// clean already and a blob name is hex digits.
 func (s *Store) blobPath(name string) string {
-	return filepath.Join(s.blobDir(), name[0:2], name[2:4], name)
+	const sep = string(filepath.Separator)
+	return s.blobs + sep + name[0:2] + sep + name[2:4] + sep + name
 }
 
 // newID returns 32 random hex digits.

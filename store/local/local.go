@@ -16,6 +16,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -40,16 +41,21 @@ type Options struct {
 	// Now is the clock for modification and initiation times. Nil means
 	// time.Now.
 	Now func() time.Time
+	// MetadataCacheBytes bounds the in-memory cache of object metadata
+	// that spares OpenObject a database query for hot keys. Zero means
+	// 8 MiB; negative disables the cache.
+	MetadataCacheBytes int64
 }
 
 // Store is an ObjectStore on the local file system. It is safe for
 // concurrent use. Only one Store may have a directory open at a time.
 type Store struct {
-	dir  string
-	lock *os.File
-	db   *sqldb.DB
-	log  *slog.Logger
-	now  func() time.Time
+	dir   string
+	blobs string // filepath.Join(dir, "blobs")
+	lock  *os.File
+	db    *sqldb.DB
+	log   *slog.Logger
+	now   func() time.Time
 
 	// gate orders OpenObject against the freeing of blobs: an opener
 	// holds it shared from reading an object's metadata until it has
@@ -62,6 +68,10 @@ type Store struct {
 	pinMu  sync.Mutex
 	pins   map[string]int
 	doomed map[string]bool
+
+	// cache holds the metadata of recently opened objects. Every write
+	// to an object row goes through cache.begin.
+	cache *metaCache
 }
 
 // Open opens the store in dir, creating the directory and database if
@@ -70,10 +80,12 @@ type Store struct {
 func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	s := &Store{
 		dir:    dir,
+		blobs:  filepath.Join(dir, "blobs"),
 		log:    opts.Logger,
 		now:    opts.Now,
 		pins:   make(map[string]int),
 		doomed: make(map[string]bool),
+		cache:  newMetaCache(cmp.Or(opts.MetadataCacheBytes, defaultCacheBytes)),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -287,6 +287,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, b gatehouse.BucketN
 		info  gatehouse.ObjectInfo
 		freed []string
 	)
+	defer s.cache.begin(b, k)()
 	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		up, err := getUpload(ctx, tx, b, k, id)
 		if err != nil {

@@ -69,6 +69,7 @@ func (s *Store) PutObject(ctx context.Context, b gatehouse.BucketName, k gatehou
 // returns the blobs of the replaced object, to free after the commit.
 func (s *Store) publish(ctx context.Context, info gatehouse.ObjectInfo, segs []segment,
 	opts gatehouse.PutOptions) ([]string, error) {
+	defer s.cache.begin(info.Bucket, info.Key)()
 	var freed []string
 	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, info.Bucket); err != nil {
@@ -202,6 +203,7 @@ func readSegments(ctx context.Context, q querier, id string) ([]segment, error) 
 // bucket fails with ErrNoSuchBucket.
 func (s *Store) DeleteObject(ctx context.Context, b gatehouse.BucketName,
 	k gatehouse.ObjectKey) error {
+	defer s.cache.begin(b, k)()
 	var freed []string
 	err := s.db.Write(ctx, func(tx *sqldb.Tx) error {
 		if err := bucketExists(ctx, tx, b); err != nil {
@@ -224,7 +226,8 @@ func (s *Store) DeleteObject(ctx context.Context, b gatehouse.BucketName,
 // OpenObject opens the current version of key k. The returned Object
 // keeps reading that version's bytes even if the key is overwritten or
 // deleted meanwhile: its blobs are pinned and not removed until it (and
-// every reader from its Range) is closed.
+// every reader from its Range) is closed. Metadata of hot keys comes from
+// an in-memory cache kept coherent with every write (see metaCache).
 func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName,
 	k gatehouse.ObjectKey) (gatehouse.Object, error) {
 	// Hold the gate shared from reading the metadata until the blobs are
@@ -232,11 +235,27 @@ func (s *Store) OpenObject(ctx context.Context, b gatehouse.BucketName,
 	s.gate.RLock()
 	defer s.gate.RUnlock()
 
-	o, err := s.loadObject(ctx, b, k)
+	o, err := s.lookup(ctx, b, k)
 	if err != nil {
 		return nil, fmt.Errorf("open %s/%s: %w", b, k, err)
 	}
 	s.pin(o.segs)
+	return o, nil
+}
+
+// lookup finds the current version of b/k in the cache, or else in the
+// database, caching what it read there.
+func (s *Store) lookup(ctx context.Context, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) (*object, error) {
+	info, segs, gen, ok := s.cache.get(b, k)
+	if ok {
+		return newObject(s, info, segs), nil
+	}
+	o, err := s.loadObject(ctx, b, k)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(gen, o.info, o.segs)
 	return o, nil
 }
 

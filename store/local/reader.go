@@ -174,13 +174,15 @@ func (r *rangeReader) segment() (int64, error) {
 		return 0, nil
 	}
 	if r.f == nil {
-		f, err := os.Open(r.o.s.blobPath(sg.blob))
+		f, err := openBlob(r.o.s.blobPath(sg.blob))
 		if err != nil {
 			return 0, fmt.Errorf("local: open blob: %w", err)
 		}
-		if _, err := f.Seek(r.pos, io.SeekStart); err != nil {
-			f.Close()
-			return 0, fmt.Errorf("local: seek blob: %w", err)
+		if r.pos > 0 {
+			if _, err := f.Seek(r.pos, io.SeekStart); err != nil {
+				f.Close()
+				return 0, fmt.Errorf("local: seek blob: %w", err)
+			}
 		}
 		r.f = f
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"gatehouse.dev/gatehouse"
@@ -67,6 +68,7 @@ var concurrencyTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 			}
 		}
 	},
+	"ReadsNeverGoBackInTime": readsNeverGoBackInTime,
 	"ParallelPartsOfOneUpload": func(t *testing.T, s gatehouse.ObjectStore) {
 		ctx := context.Background()
 		b := newBucket(t, s)
@@ -127,27 +129,107 @@ var concurrencyTests = map[string]func(*testing.T, gatehouse.ObjectStore){
 // one repeated byte, at that version's length, with its ETag.
 func checkWholeVersion(ctx context.Context, s gatehouse.ObjectStore, b gatehouse.BucketName,
 	k gatehouse.ObjectKey) error {
+	_, err := readVersion(ctx, s, b, k)
+	return err
+}
+
+// readsNeverGoBackInTime checks that reads of a key are linearizable with
+// its overwrites, as a caller sees them: a read that starts after a PUT
+// returned sees that version or a later one, and a read that starts after
+// another read returned sees at least what that read saw. Each key has
+// one writer putting versions 1, 2, 3... in turn, so "later" is the
+// larger number; readers hop between the keys. A store that caches
+// metadata fails this if it can serve a version a write has replaced.
+func readsNeverGoBackInTime(t *testing.T, s gatehouse.ObjectStore) {
+	ctx := context.Background()
+	b := newBucket(t, s)
+	const keys, readers, versions = 3, 4, 60
+	var (
+		written  [keys]atomic.Int64 // the last version whose PUT returned
+		observed [keys]atomic.Int64 // the largest version any read returned
+		done     atomic.Bool
+	)
+	key := func(i int) gatehouse.ObjectKey { return gatehouse.ObjectKey(fmt.Sprintf("hot/%d", i)) }
+	for i := range keys {
+		put(t, s, b, key(i), version(0))
+	}
+
+	var writers, readersWG sync.WaitGroup
+	errs := make(chan error, keys+readers)
+	for i := range keys {
+		writers.Go(func() {
+			for v := 1; v <= versions; v++ {
+				if _, err := putOpts(s, b, key(i), version(v), gatehouse.PutOptions{}); err != nil {
+					errs <- err
+					return
+				}
+				written[i].Store(int64(v))
+			}
+		})
+	}
+	for r := range readers {
+		readersWG.Go(func() {
+			for n := r; !done.Load(); n++ {
+				i := n % keys
+				floor := max(written[i].Load(), observed[i].Load())
+				v, err := readVersion(ctx, s, b, key(i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if int64(v) < floor {
+					errs <- fmt.Errorf("%s: read version %d after version %d was written or "+
+						"read", key(i), v, floor)
+					return
+				}
+				for cur := observed[i].Load(); int64(v) > cur; cur = observed[i].Load() {
+					if observed[i].CompareAndSwap(cur, int64(v)) {
+						break
+					}
+				}
+			}
+		})
+	}
+	writers.Wait()
+	done.Store(true)
+	readersWG.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range keys {
+		if v, err := readVersion(ctx, s, b, key(i)); err != nil || v != versions {
+			t.Errorf("%s after the writers: version %d, %v; want %d", key(i), v, err, versions)
+		}
+	}
+}
+
+// readVersion reads k, checks that it is one whole version (see version)
+// with that version's ETag, and returns its number.
+func readVersion(ctx context.Context, s gatehouse.ObjectStore, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) (int, error) {
 	o, err := s.OpenObject(ctx, b, k)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer o.Close()
 	r, err := o.Range(0, o.Info().Size)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer r.Close()
 	got, err := io.ReadAll(r)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if len(got) == 0 {
-		return fmt.Errorf("read an empty version")
+		return 0, fmt.Errorf("%s: read an empty version", k)
 	}
 	v := (len(got) - 1000) / 37
 	want := version(v)
 	if !bytes.Equal(got, want) || o.Info().ETag != etagOf(want) {
-		return fmt.Errorf("read %d bytes starting %q that are no whole version", len(got), got[:1])
+		return 0, fmt.Errorf("%s: read %d bytes starting %q that are no whole version",
+			k, len(got), got[:1])
 	}
-	return nil
+	return v, nil
 }

@@ -159,6 +159,9 @@ func (m Macaroon) String() string {
 		APIKeyID(m.head), len(m.raw))
 }
 
+// GoString is String, so that %#v hides the tail too.
+func (m Macaroon) GoString() string { return m.String() }
+
 // APIKeyID returns the identifier shown for an API key head: the first 8
 // bytes of its SHA-256, in hex.
 func APIKeyID(head [32]byte) string {

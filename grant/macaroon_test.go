@@ -43,6 +43,20 @@ func TestChainFollowsTheDocumentedConstruction(t *testing.T) {
 	}
 }
 
+// TestMACMatchesCryptoHMAC checks the chain's own HMAC against crypto/hmac
+// for keys shorter than, equal to and longer than a SHA-256 block.
+func TestMACMatchesCryptoHMAC(t *testing.T) {
+	for _, n := range []int{0, 1, 32, 63, 64, 65, 200} {
+		key := bytes.Repeat([]byte{byte(n)}, n)
+		msg := []byte(fmt.Sprintf("message %d", n))
+		h := hmac.New(sha256.New, key)
+		h.Write(msg)
+		if got := mac(key, msg); !bytes.Equal(got[:], h.Sum(nil)) {
+			t.Errorf("key of %d bytes: mac %x, crypto/hmac %x", n, got, h.Sum(nil))
+		}
+	}
+}
+
 func TestVerify(t *testing.T) {
 	root := rootMacaroon(t)
 	child := restrict(t, root, Caveat{DisallowDeletes: true}, Caveat{DisallowReads: true})

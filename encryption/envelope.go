@@ -133,7 +133,7 @@ func openHeader(src []byte, pathKey Key) (header, error) {
 	var dataKey Key
 	if _, err := wrap.Open(dataKey[:0], h.nonce[:], src[prefixSize:HeaderSize],
 		src[:prefixSize]); err != nil {
-		return h, errWrongKey
+		return h, fmt.Errorf("unwrap data key: %w", errWrongKey)
 	}
 	h.data, err = newGCM(dataKey)
 	return h, err

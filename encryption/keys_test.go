@@ -133,7 +133,11 @@ func TestAccessAtPrefixMatchesRootBelowIt(t *testing.T) {
 	for _, c := range []struct {
 		b gatehouse.BucketName
 		k gatehouse.ObjectKey
-	}{{"customer-a", "photos/2023/cat.jpg"}, {"customer-a", "photos/2024"}, {"customer-b", "photos/2024/x"}} {
+	}{
+		{"customer-a", "photos/2023/cat.jpg"},
+		{"customer-a", "photos/2024"},
+		{"customer-b", "photos/2024/x"},
+	} {
 		_, err := grant.KeyFor(c.b, c.k)
 		if !errors.Is(err, gatehouse.ErrAccessDenied) {
 			t.Errorf("grant key for %s/%s: %v, want AccessDenied", c.b, c.k, err)

@@ -32,7 +32,8 @@ func (a keyed) CreateBucket(ctx context.Context, b gatehouse.BucketName) error {
 func (a keyed) DeleteBucket(ctx context.Context, b gatehouse.BucketName) error {
 	return a.s.DeleteBucket(a.c(ctx), b)
 }
-func (a keyed) HeadBucket(ctx context.Context, b gatehouse.BucketName) (gatehouse.BucketInfo, error) {
+func (a keyed) HeadBucket(ctx context.Context,
+	b gatehouse.BucketName) (gatehouse.BucketInfo, error) {
 	return a.s.HeadBucket(a.c(ctx), b)
 }
 func (a keyed) ListBuckets(ctx context.Context) ([]gatehouse.BucketInfo, error) {
@@ -46,7 +47,8 @@ func (a keyed) OpenObject(ctx context.Context, b gatehouse.BucketName,
 	k gatehouse.ObjectKey) (gatehouse.Object, error) {
 	return a.s.OpenObject(a.c(ctx), b, k)
 }
-func (a keyed) DeleteObject(ctx context.Context, b gatehouse.BucketName, k gatehouse.ObjectKey) error {
+func (a keyed) DeleteObject(ctx context.Context, b gatehouse.BucketName,
+	k gatehouse.ObjectKey) error {
 	return a.s.DeleteObject(a.c(ctx), b, k)
 }
 func (a keyed) ListObjects(ctx context.Context, b gatehouse.BucketName,

@@ -52,7 +52,9 @@ func (*serveCmd) Run(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(env.Stderr, s)
+	logs := newLogBuffer(env.Stderr)
+	defer logs.Close()
+	log := newLogger(logs, s)
 	return serve(ctx, env, s, log)
 }
 

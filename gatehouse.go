@@ -224,10 +224,13 @@ type ListPartsResult struct {
 // afterwards. Close releases it. Object is safe for concurrent use.
 type Object interface {
 	Info() ObjectInfo
-	// Range returns a reader of length bytes of the object's content
-	// starting at off; the range must lie within Info().Size. Offsets are
-	// always content offsets: a stage that rewrites bytes on the way to
-	// its inner store (encryption) maps them to stored offsets itself.
+	// Range returns a reader of length bytes of the object as this store
+	// holds it, starting at off. A backend keeps bytes as written, so for
+	// the S3 layer these are content offsets within Info().Size. A stage
+	// that rewrites bytes on their way to an inner store (encryption)
+	// presents content offsets to its caller and asks the inner store for
+	// stored offsets, which the inner store bounds by the bytes it holds,
+	// while its Info().Size is the content size that Seal reported.
 	// The caller closes the reader.
 	Range(off, length int64) (io.ReadCloser, error)
 	Close() error

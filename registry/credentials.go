@@ -199,9 +199,9 @@ func (r *Registry) record(id gatehouse.AccessKeyID, lookup [32]byte, sealed, sec
 	}
 	rec := &record{
 		secret:      plain.secret,
-		public:      plain.public,
 		revocations: ids,
-		policy:      &Policy{caveats: caveats, keys: g.EncryptionAccess, now: r.now},
+		policy: &Policy{caveats: caveats, keys: g.EncryptionAccess, public: plain.public,
+			now: r.now},
 	}
 	r.records.put(lookup, rec)
 	return rec, nil
@@ -210,7 +210,6 @@ func (r *Registry) record(id gatehouse.AccessKeyID, lookup [32]byte, sealed, sec
 // record is a verified credential record. It is immutable.
 type record struct {
 	secret      string
-	public      bool
 	revocations []grant.RevocationID
 	policy      *Policy
 }
@@ -248,6 +247,7 @@ func (c *cache) delete(k [32]byte) {
 type Policy struct {
 	caveats []grant.Caveat
 	keys    []grant.EncryptionKey
+	public  bool
 	now     func() time.Time
 }
 
@@ -279,4 +279,12 @@ func Keys(cred *gatehouse.Credential) (keys []grant.EncryptionKey, ok bool) {
 		return nil, false
 	}
 	return append([]grant.EncryptionKey(nil), p.keys...), true
+}
+
+// Public reports whether cred was registered as public: usable by public
+// links without its secret. It is false for a credential not resolved by
+// a Registry.
+func Public(cred *gatehouse.Credential) bool {
+	p, ok := cred.Policy.(*Policy)
+	return ok && p.public
 }

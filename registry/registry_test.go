@@ -406,3 +406,53 @@ func TestReopenKeepsSaltAndCredentials(t *testing.T) {
 		t.Error("secret changed across reopen")
 	}
 }
+
+func TestPublicFlag(t *testing.T) {
+	f := newFixture(t)
+	pub, _, err := f.reg.Register(f.ctx, f.bucketGrant("customer-a", time.Hour), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := f.register(f.bucketGrant("customer-a", time.Hour))
+	if !Public(f.resolve(pub)) || Public(f.resolve(priv)) {
+		t.Error("Public does not follow the registered flag")
+	}
+	if Public(&gatehouse.Credential{Policy: gatehouse.AllowAll{}}) {
+		t.Error("a credential from elsewhere is public")
+	}
+}
+
+// TestConcurrentResolveAndRevoke runs resolves (under -race) while a
+// revocation lands; they may succeed or fail with InvalidAccessKeyId
+// until Revoke returns, and the first resolve after it must fail.
+func TestConcurrentResolveAndRevoke(t *testing.T) {
+	f := newFixture(t)
+	g := f.bucketGrant("customer-a", time.Hour)
+	id, _ := f.register(g)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := f.reg.Resolve(f.ctx, id)
+				if err != nil && !errors.Is(err, gatehouse.ErrInvalidAccessKeyID) {
+					t.Errorf("resolve: %v", err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := f.reg.Revoke(f.ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	f.wantInvalid(id)
+	close(stop)
+	wg.Wait()
+}

@@ -32,7 +32,9 @@ func New(creds ...gatehouse.Credential) *Resolver {
 
 // Resolve implements gatehouse.CredentialResolver. It returns a copy, so
 // callers cannot change the resolver's credentials.
-func (r *Resolver) Resolve(_ context.Context, id gatehouse.AccessKeyID) (*gatehouse.Credential, error) {
+func (r *Resolver) Resolve(
+	_ context.Context, id gatehouse.AccessKeyID,
+) (*gatehouse.Credential, error) {
 	c, ok := r.creds[id]
 	if !ok {
 		return nil, fmt.Errorf("resolve %q: %w", id, gatehouse.ErrInvalidAccessKeyID)

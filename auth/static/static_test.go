@@ -33,7 +33,8 @@ func TestResolveUnknownKeyIsInvalidAccessKeyID(t *testing.T) {
 func TestCredentialWithoutPolicyIsDeniedEverything(t *testing.T) {
 	r := New(gatehouse.Credential{AccessKeyID: "AK", Secret: "x"})
 	c, _ := r.Resolve(context.Background(), "AK")
-	err := c.Policy.Allow(context.Background(), gatehouse.AccessRequest{Action: gatehouse.ActionRead})
+	req := gatehouse.AccessRequest{Action: gatehouse.ActionRead}
+	err := c.Policy.Allow(context.Background(), req)
 	if !errors.Is(err, gatehouse.ErrAccessDenied) {
 		t.Fatalf("err = %v, want AccessDenied", err)
 	}

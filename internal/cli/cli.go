@@ -29,6 +29,10 @@ type Env struct {
 	// use port 0.
 	Listening func(addr net.Addr)
 
+	// AdminListening, when set, is called with the admin API listener's
+	// address once `serve` accepts connections, as Listening is.
+	AdminListening func(addr net.Addr)
+
 	// ioIdle, when positive, replaces ioIdleTimeout, so that tests of
 	// the slow-client guard need not wait a minute.
 	ioIdle time.Duration

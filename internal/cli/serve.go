@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"time"
 
+	"gatehouse.dev/gatehouse/admin"
+	"gatehouse.dev/gatehouse/auth/chain"
 	"gatehouse.dev/gatehouse/auth/static"
 	"gatehouse.dev/gatehouse/internal/config"
+	"gatehouse.dev/gatehouse/registry"
 	"gatehouse.dev/gatehouse/s3api"
 	"gatehouse.dev/gatehouse/sigv4"
 	"gatehouse.dev/gatehouse/store/local"
@@ -68,6 +71,9 @@ func serveFlags(s *config.Serve, file *string) *flags {
 		"keep objects, metadata and the admin credential in `dir`")
 	f.StringVar(&s.S3Addr, "s3-addr", s.S3Addr,
 		"serve the S3 API on `host:port`; port 0 picks a free port")
+	f.StringVar(&s.AdminAddr, "admin-addr", s.AdminAddr,
+		"serve the admin API (API keys, credentials, revocation) on `host:port`;\n"+
+			"port 0 picks a free port")
 	f.StringVar(&s.Domain, "domain", s.Domain,
 		"also accept virtual-hosted-style requests, with Host `suffix` as in\n"+
 			"<bucket>.s3.example.com; empty accepts path-style requests only")
@@ -132,7 +138,7 @@ func newLogger(w io.Writer, s config.Serve) *slog.Logger {
 func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err error) {
 	started := time.Now()
 	log.Info("gatehouse starting", "version", versionString(), "data", s.Data,
-		"s3_addr", s.S3Addr, "domain", s.Domain, "region", s.Region)
+		"s3_addr", s.S3Addr, "admin_addr", s.AdminAddr, "domain", s.Domain, "region", s.Region)
 
 	// Listen first: a start that cannot serve must not create a
 	// credential it never shows.
@@ -140,10 +146,16 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	adminLn, err := net.Listen("tcp", s.AdminAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen (admin): %w", err)
+	}
 	serving := false
 	defer func() {
 		if !serving {
 			ln.Close()
+			adminLn.Close()
 		}
 	}()
 
@@ -162,14 +174,24 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 			err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 		}
 	}()
+	reg, err := registry.Open(ctx, filepath.Join(s.Data, registryFile), registry.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := reg.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close registry: %w", cerr))
+		}
+	}()
 	keys, written, err := loadAdminKeys(s.Data, env, log)
 	if err != nil {
 		return err
 	}
+	// The administrator first, then the registered credentials.
 	api := s3api.New(s3api.Config{
 		Store: st,
 		Verifier: &sigv4.Verifier{
-			Credentials: static.New(keys.credential()),
+			Credentials: chain.Resolver{static.New(keys.credential()), reg},
 			Region:      s.Region,
 		},
 		Domain: s.Domain,
@@ -179,11 +201,18 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 
 	// Tell the operator where, and serve.
 	endpoint := endpointURL(ln.Addr())
-	printBanner(env.Stdout, endpoint, s, keys, written)
+	adminAPI := admin.New(admin.Config{Registry: reg, Admin: keys.credential(),
+		Region: s.Region, Endpoint: endpoint, Logger: log})
+	printBanner(env.Stdout, endpoint, endpointURL(adminLn.Addr()), s, keys, written)
+	stopAdmin := serveAdmin(adminLn, adminAPI, log)
+	if env.AdminListening != nil {
+		env.AdminListening(adminLn.Addr())
+	}
 	if env.Listening != nil {
 		env.Listening(ln.Addr())
 	}
-	log.Info("serving S3", "endpoint", endpoint, "credentials", credentialsPath(s))
+	log.Info("serving S3", "endpoint", endpoint, "credentials", credentialsPath(s),
+		"admin", endpointURL(adminLn.Addr()))
 
 	idle := ioIdleTimeout
 	if env.ioIdle > 0 {
@@ -191,6 +220,7 @@ func serve(ctx context.Context, env Env, s config.Serve, log *slog.Logger) (err 
 	}
 	serving = true // Serve closes ln
 	err = serveUntilDone(ctx, ln, api, idle, s.ShutdownTimeout, log)
+	err = errors.Join(err, stopAdmin(s.ShutdownTimeout))
 	log.Info("gatehouse stopped", "uptime", time.Since(started).Round(time.Millisecond))
 	return err
 }
@@ -215,6 +245,30 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler,
 	return drain(srv, &f, timeout, log)
 }
 
+// registryFile is the registry database, in the data directory.
+const registryFile = "registry.db"
+
+// serveAdmin serves the admin API on ln in the background. The returned
+// function stops it, waiting up to timeout for in-flight requests.
+func serveAdmin(ln net.Listener, h http.Handler, log *slog.Logger) func(time.Duration) error {
+	srv := newHTTPServer(h, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	return func(timeout time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		err := srv.Shutdown(ctx)
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("stop admin api: %w", err)
+		}
+		return nil
+	}
+}
+
 // endpointURL is the URL clients on this machine use to reach addr. An
 // unspecified listening address (0.0.0.0 or ::) accepts IPv4 on every
 // interface, so it is reached on 127.0.0.1.
@@ -234,11 +288,13 @@ func credentialsPath(s config.Serve) string {
 	return filepath.Join(s.Data, adminCredentialsFile)
 }
 
-// printBanner tells the operator, on stdout, where the S3 API is. When
+// printBanner tells the operator, on stdout, where the S3 and admin APIs are. When
 // the credential file was just written, it also shows the keys, with an
 // aws CLI profile to paste; that is the only place the secret is shown.
-func printBanner(w io.Writer, endpoint string, s config.Serve, k adminKeys, written bool) {
+func printBanner(w io.Writer, endpoint, adminURL string, s config.Serve, k adminKeys,
+	written bool) {
 	fmt.Fprintf(w, "Gatehouse S3 endpoint: %s\n", endpoint)
+	fmt.Fprintf(w, "Gatehouse admin API:   %s\n", adminURL)
 	if s.Domain != "" {
 		fmt.Fprintf(w, "Virtual-hosted-style:  <bucket>.%s\n", s.Domain)
 	}

@@ -43,6 +43,7 @@ func (b *syncBuffer) String() string {
 type running struct {
 	t        *testing.T
 	endpoint string // http://127.0.0.1:port
+	admin    string // the admin API's http://127.0.0.1:port
 	stdout   *syncBuffer
 	log      *syncBuffer // stderr, where the log goes
 	cancel   context.CancelFunc
@@ -68,13 +69,15 @@ func startServeWith(t *testing.T, env map[string]string, setup func(*Env),
 		cancel: cancel, done: make(chan error, 1)}
 	listening := make(chan net.Addr, 1)
 	e := Env{
-		Stdout:    r.stdout,
-		Stderr:    r.log,
-		Getenv:    func(k string) string { return env[k] },
-		Listening: func(a net.Addr) { listening <- a },
+		Stdout:         r.stdout,
+		Stderr:         r.log,
+		Getenv:         func(k string) string { return env[k] },
+		Listening:      func(a net.Addr) { listening <- a },
+		AdminListening: func(a net.Addr) { r.admin = "http://" + a.String() },
 	}
 	setup(&e)
-	args = append([]string{"serve", "--s3-addr", "127.0.0.1:0"}, args...)
+	args = append([]string{"serve", "--s3-addr", "127.0.0.1:0",
+		"--admin-addr", "127.0.0.1:0"}, args...)
 	go func() { r.done <- Run(ctx, args, e) }()
 
 	select {
@@ -117,7 +120,8 @@ func startErr(t *testing.T, env map[string]string, args ...string) (error, strin
 	e := Env{Stdout: io.Discard, Stderr: &log, Getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args = append([]string{"serve", "--s3-addr", "127.0.0.1:0"}, args...)
+	args = append([]string{"serve", "--s3-addr", "127.0.0.1:0",
+		"--admin-addr", "127.0.0.1:0"}, args...)
 	err := Run(ctx, args, e)
 	if err == nil {
 		t.Fatalf("serve %v started and stopped without error", args)
@@ -216,6 +220,7 @@ func TestSecondStartReusesCredentialsAndPrintsNoSecret(t *testing.T) {
 	}
 	out := second.stdout.String()
 	want := "Gatehouse S3 endpoint: " + second.endpoint + "\n" +
+		"Gatehouse admin API:   " + second.admin + "\n" +
 		"Admin credential:      " + path + "\n"
 	if out != want {
 		t.Errorf("second start printed:\n%s\nwant:\n%s", out, want)
@@ -370,6 +375,7 @@ func TestConfigFileAppliesAndFlagsOverrideIt(t *testing.T) {
 	want := config.Serve{
 		Data:            filepath.Join(dir, "from-file"),
 		S3Addr:          config.DefaultS3Addr,
+		AdminAddr:       config.DefaultAdminAddr,
 		Region:          "eu-north-1",
 		LogFormat:       "json",
 		LogLevel:        "info",

@@ -32,6 +32,9 @@ type Serve struct {
 	// S3Addr is the host:port the S3 API listens on. Port 0 picks a free
 	// port.
 	S3Addr string `yaml:"s3-addr"`
+	// AdminAddr is the host:port the admin API listens on. Port 0 picks a
+	// free port.
+	AdminAddr string `yaml:"admin-addr"`
 	// Domain, when set, enables virtual-hosted-style requests: a Host of
 	// "<bucket>.<Domain>" addresses that bucket.
 	Domain string `yaml:"domain"`
@@ -50,6 +53,7 @@ type Serve struct {
 const (
 	DefaultData            = "./gatehouse-data"
 	DefaultS3Addr          = "127.0.0.1:7700"
+	DefaultAdminAddr       = "127.0.0.1:7702"
 	DefaultRegion          = "us-east-1"
 	DefaultLogFormat       = "text"
 	DefaultLogLevel        = "info"
@@ -68,6 +72,7 @@ func DefaultServe() Serve {
 	return Serve{
 		Data:            DefaultData,
 		S3Addr:          DefaultS3Addr,
+		AdminAddr:       DefaultAdminAddr,
 		Region:          DefaultRegion,
 		LogFormat:       DefaultLogFormat,
 		LogLevel:        DefaultLogLevel,
@@ -78,7 +83,7 @@ func DefaultServe() Serve {
 // Keys returns the keys a configuration file may hold, in file order.
 func Keys() []string {
 	return []string{
-		"data", "s3-addr", "domain", "region",
+		"data", "s3-addr", "admin-addr", "domain", "region",
 		"log-format", "log-level", "shutdown-timeout",
 	}
 }
@@ -142,6 +147,9 @@ func (s *Serve) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(s.S3Addr); err != nil {
 		return fmt.Errorf("s3-addr %q: want host:port: %w", s.S3Addr, err)
+	}
+	if _, _, err := net.SplitHostPort(s.AdminAddr); err != nil {
+		return fmt.Errorf("admin-addr %q: want host:port: %w", s.AdminAddr, err)
 	}
 	if s.Region == "" {
 		return errors.New("region: must not be empty")

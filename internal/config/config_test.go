@@ -26,6 +26,7 @@ func TestLoadFileSetsEveryKeyAndKeepsDefaultsForTheRest(t *testing.T) {
 # every setting but region
 data: /srv/gatehouse
 s3-addr: 127.0.0.1:9000
+admin-addr: 127.0.0.1:9002
 domain: s3.example.test
 log-format: json
 log-level: debug
@@ -38,6 +39,7 @@ shutdown-timeout: 5s
 	want := Serve{
 		Data:            "/srv/gatehouse",
 		S3Addr:          "127.0.0.1:9000",
+		AdminAddr:       "127.0.0.1:9002",
 		Domain:          "s3.example.test",
 		Region:          DefaultRegion,
 		LogFormat:       "json",
@@ -128,6 +130,7 @@ func TestValidate(t *testing.T) {
 		{"port zero is valid", func(s *Serve) { s.S3Addr = "127.0.0.1:0" }, ""},
 		{"empty data dir", func(s *Serve) { s.Data = "" }, "data"},
 		{"address without port", func(s *Serve) { s.S3Addr = "127.0.0.1" }, "s3-addr"},
+		{"admin address without port", func(s *Serve) { s.AdminAddr = "x" }, "admin-addr"},
 		{"empty region", func(s *Serve) { s.Region = "" }, "region"},
 		{"domain with scheme", func(s *Serve) { s.Domain = "http://x" }, "domain"},
 		{"domain with leading dot", func(s *Serve) { s.Domain = ".s3.test" }, "domain"},

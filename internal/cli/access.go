@@ -29,15 +29,22 @@ Work on access grants offline, without a server.
 Verbs:
   inspect [GRANT | -]           print the grant's caveats as JSON, never its keys
   restrict [flags] [GRANT | -]  append one caveat and print the new grant
+  register [flags] [GRANT | -]  register with the server; print S3 credentials
+  revoke [flags] [GRANT | -]    revoke a grant and all grants derived from it
+  unregister [flags] KEY_ID     unregister an S3 access key ID
+
+inspect and restrict work offline; the others call the admin API of a
+running server (see 'gatehouse apikey --help' for how it is found).
 
 With "-" or no GRANT, the grant is read from stdin. Run
 'gatehouse access restrict --help' for the restrictions.
 `
 
 // Run implements command.
-func (c *accessCmd) Run(_ context.Context, env Env, args []string) error {
+func (c *accessCmd) Run(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return &usageError{msg: "access: no verb given; want inspect or restrict",
+		return &usageError{msg: "access: no verb given; " +
+			"want inspect, restrict, register, revoke or unregister",
 			hint: "gatehouse access --help"}
 	}
 	switch verb, rest := args[0], args[1:]; verb {
@@ -45,6 +52,12 @@ func (c *accessCmd) Run(_ context.Context, env Env, args []string) error {
 		return c.inspect(env, rest)
 	case "restrict":
 		return c.restrict(env, rest)
+	case "register":
+		return c.register(ctx, env, rest)
+	case "revoke":
+		return c.revoke(ctx, env, rest)
+	case "unregister":
+		return c.unregister(ctx, env, rest)
 	case "-h", "-help", "--help":
 		newFlags("access", "<inspect|restrict> [flags] [GRANT | -]", accessAbout).
 			printHelp(env.Stdout)

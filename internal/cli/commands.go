@@ -9,7 +9,10 @@ func commandTable() []commandInfo {
 		{"bench", "measure gatehouse against a plain net/http baseline", func() command { return &benchCmd{} }},
 		{"bench-baseline", "the baseline server bench starts (internal)",
 			func() command { return &benchBaselineCmd{} }},
-		{"access", "inspect or restrict an access grant offline", func() command { return &accessCmd{} }},
+		{"apikey", "create, list or delete API keys on a server",
+			func() command { return &apikeyCmd{} }},
+		{"access", "inspect, restrict, register or revoke access grants",
+			func() command { return &accessCmd{} }},
 		{"version", "print the version and build information", func() command { return &versionCmd{} }},
 		{"help", "show help for gatehouse or one of its commands", func() command { return &helpCmd{} }},
 	}

@@ -51,6 +51,14 @@ type Policy interface {
 	Allow(ctx context.Context, req AccessRequest) error
 }
 
+// BucketFilter is implemented by a Policy that limits which buckets
+// ListBuckets may show, so that a credential confined to some buckets does
+// not learn the names of the others. A Policy without it shows every
+// bucket to a credential allowed to list buckets at all.
+type BucketFilter interface {
+	AllowsBucket(b BucketName) bool
+}
+
 // AllowAll is the policy of the administrator: everything is allowed.
 type AllowAll struct{}
 

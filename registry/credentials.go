@@ -13,7 +13,10 @@ import (
 	"gatehouse.dev/gatehouse/internal/sqldb"
 )
 
-var _ gatehouse.CredentialResolver = (*Registry)(nil)
+var (
+	_ gatehouse.CredentialResolver = (*Registry)(nil)
+	_ gatehouse.BucketFilter       = (*Policy)(nil)
+)
 
 // MinLifetime is the least time a grant must have left before its
 // not_after for Register to accept it.

@@ -76,11 +76,17 @@ func (h *handler) listBuckets(w *responseWriter, q *s3req) error {
 		return fmt.Errorf("list buckets: %w", err)
 	}
 
+	// A confined credential sees only the buckets its policy allows.
+	filter, _ := q.auth.Credential.Policy.(gatehouse.BucketFilter)
+
 	prefix := q.query.Get("prefix")
 	res := listBucketsResult{Owner: q.owner(), Buckets: []bucketEntry{}, Prefix: prefix}
 	for _, b := range buckets {
 		name := string(b.Name)
 		if !strings.HasPrefix(name, prefix) || name <= after {
+			continue
+		}
+		if filter != nil && !filter.AllowsBucket(b.Name) {
 			continue
 		}
 		if len(res.Buckets) == limit {

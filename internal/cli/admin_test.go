@@ -179,6 +179,20 @@ func TestRegisteredGrantIsConfinedAndRevocable(t *testing.T) {
 	_, err = cust.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("cust-b")})
 	wantCode(t, "ListObjectsV2 on cust-b", err, "AccessDenied")
 
+	// ListBuckets shows the confined customer only its own bucket, while
+	// the admin sees both.
+	custBuckets, err := cust.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatalf("customer ListBuckets: %v", err)
+	}
+	var names []string
+	for _, b := range custBuckets.Buckets {
+		names = append(names, aws.ToString(b.Name))
+	}
+	if len(names) != 1 || names[0] != "cust-a" {
+		t.Errorf("customer ListBuckets = %q, want only cust-a", names)
+	}
+
 	// Revoke the grant: the very next request fails.
 	if code, body := call("POST", "/v1/access/revoke",
 		map[string]string{"access_grant": restricted}, nil); code != http.StatusNoContent {

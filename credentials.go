@@ -43,6 +43,11 @@ type AccessRequest struct {
 	Key ObjectKey
 	// Source is the client address, when known.
 	Source netip.Addr
+	// Size is, for ActionWrite, the number of bytes the write stores, or
+	// -1 when that is not known before the data moves (a copy, a
+	// multipart completion, a body of unknown length). Policies that
+	// limit sizes must treat -1 as too large. Other actions leave it 0.
+	Size int64
 }
 
 // Policy decides what a credential may do. Allow returns nil or an error

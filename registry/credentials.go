@@ -254,18 +254,10 @@ type Policy struct {
 	now     func() time.Time
 }
 
-// Allow implements gatehouse.Policy. It does not know the size of a write,
-// so a grant with a max_object_size caveat denies every write here; use
-// AllowSize where the size is known.
-// TODO(#3): s3api must call AllowSize for PutObject, UploadPart and Complete.
+// Allow implements gatehouse.Policy, checking a write's req.Size against
+// any max_object_size caveat (an unknown size, -1, is refused by one).
 func (p *Policy) Allow(_ context.Context, req gatehouse.AccessRequest) error {
-	return grant.Allow(p.caveats, req, -1, p.now())
-}
-
-// AllowSize is Allow for a request that stores size bytes (see grant.Allow
-// for what size means per action).
-func (p *Policy) AllowSize(_ context.Context, req gatehouse.AccessRequest, size int64) error {
-	return grant.Allow(p.caveats, req, size, p.now())
+	return grant.Allow(p.caveats, req, req.Size, p.now())
 }
 
 // AllowsBucket reports whether ListBuckets may show bucket (grant.AllowsBucket).

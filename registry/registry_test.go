@@ -456,3 +456,34 @@ func TestConcurrentResolveAndRevoke(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestMaxObjectSizeCaveatChecksTheWriteSize(t *testing.T) {
+	f := newFixture(t)
+	g := f.bucketGrant("customer-a", time.Hour)
+	g.Macaroon = f.restrict(g.Macaroon, grant.Caveat{MaxObjectSize: 1000})
+	id, _ := f.register(g)
+	cred := f.resolve(id)
+
+	write := func(size int64) gatehouse.AccessRequest {
+		return gatehouse.AccessRequest{Action: gatehouse.ActionWrite,
+			Bucket: "customer-a", Key: "k", Size: size}
+	}
+	for _, tc := range []struct {
+		name    string
+		req     gatehouse.AccessRequest
+		allowed bool
+	}{
+		{"a write within the limit is allowed", write(1000), true},
+		{"a write over the limit is denied", write(1001), false},
+		{"a write of unknown size is denied", write(-1), false},
+		{"a read is not limited by size", read("customer-a", "k"), true},
+	} {
+		err := cred.Policy.Allow(f.ctx, tc.req)
+		if tc.allowed && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.allowed && !errors.Is(err, gatehouse.ErrAccessDenied) {
+			t.Errorf("%s: %v, want AccessDenied", tc.name, err)
+		}
+	}
+}

@@ -87,7 +87,7 @@ func TestEachOperationAsksThePolicyForItsAction(t *testing.T) {
 			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("d/k"),
 				Body: strings.NewReader("x")})
 			return err
-		}, []req{{Action: write, Bucket: bucket, Key: "d/k"}}},
+		}, []req{{Action: write, Bucket: bucket, Key: "d/k", Size: 1}}},
 		{"GetObject", func() error {
 			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("d/k")})
 			if err == nil {
@@ -105,7 +105,8 @@ func TestEachOperationAsksThePolicyForItsAction(t *testing.T) {
 				CopySource: aws.String("acts/d/k")})
 			return err
 		}, []req{
-			{Action: write, Bucket: bucket, Key: "e/k2"}, {Action: read, Bucket: bucket, Key: "d/k"},
+			{Action: write, Bucket: bucket, Key: "e/k2", Size: -1},
+			{Action: read, Bucket: bucket, Key: "d/k"},
 		}},
 		{"DeleteObjects asks per key", func() error {
 			_, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: b, Delete: &types.Delete{

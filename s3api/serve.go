@@ -119,7 +119,7 @@ func (h *handler) serve(w *responseWriter, q *s3req) error {
 // allow asks the credential's policy whether it may do action on bucket
 // and key (for listings, the prefix).
 func (q *s3req) allow(a gatehouse.Action, b gatehouse.BucketName, k gatehouse.ObjectKey) error {
-	req := gatehouse.AccessRequest{Action: a, Bucket: b, Key: k}
+	req := gatehouse.AccessRequest{Action: a, Bucket: b, Key: k, Size: q.writeSize(a)}
 	if ap, err := netip.ParseAddrPort(q.r.RemoteAddr); err == nil {
 		req.Source = ap.Addr().Unmap()
 	}
@@ -127,6 +127,24 @@ func (q *s3req) allow(a gatehouse.Action, b gatehouse.BucketName, k gatehouse.Ob
 		return fmt.Errorf("authorize %s on %s/%s: %w", a, b, k, err)
 	}
 	return nil
+}
+
+// writeSize is AccessRequest.Size for action a of this request: the body
+// length of a PutObject or UploadPart (decoded, for aws-chunked), 0 for a
+// CreateMultipartUpload, and -1 where the size is not known up front (a
+// copy, a completion, a body of unknown length), which a size-limiting
+// policy refuses.
+func (q *s3req) writeSize(a gatehouse.Action) int64 {
+	if a != gatehouse.ActionWrite {
+		return 0
+	}
+	switch q.rec.Operation {
+	case "PutObject", "UploadPart":
+		return q.r.ContentLength
+	case "CreateMultipartUpload", "CreateBucket":
+		return 0
+	}
+	return -1
 }
 
 // writeError renders err as an S3 XML error. The client sees the code,

@@ -59,8 +59,8 @@ func (c *accessCmd) Run(ctx context.Context, env Env, args []string) error {
 	case "unregister":
 		return c.unregister(ctx, env, rest)
 	case "-h", "-help", "--help":
-		newFlags("access", "<inspect|restrict> [flags] [GRANT | -]", accessAbout).
-			printHelp(env.Stdout)
+		usage := "<inspect|restrict|register|revoke|unregister> [flags] [ARG]"
+		newFlags("access", usage, accessAbout).printHelp(env.Stdout)
 		return flag.ErrHelp
 	default:
 		return &usageError{msg: fmt.Sprintf("access: unknown verb %q", verb),

@@ -24,7 +24,8 @@ type accessCmd struct {
 }
 
 const accessAbout = `
-Work on access grants offline, without a server.
+Work on access grants: inspect and restrict run offline, without a
+server; register, revoke and unregister talk to the admin API.
 
 Verbs:
   inspect [GRANT | -]           print the grant's caveats as JSON, never its keys
